@@ -1,0 +1,1 @@
+"""Atrium: activitypub package."""

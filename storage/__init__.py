@@ -1,0 +1,1 @@
+"""Atrium: storage package."""

@@ -1,0 +1,1 @@
+"""Atrium: webui package."""
