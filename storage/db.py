@@ -1,0 +1,357 @@
+"""The async database handle: one small interface over SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+Every SQL statement in Atrium is written once, with `?` placeholders, in SQL that both engines accept;
+the PostgreSQL backend rewrites the placeholders to `$1, $2, …`. Rows come back as mappings
+(`row["column"]`) on both engines.
+
+SQLite runs in WAL mode with one writer connection (writes are serialised by an asyncio lock, as
+SQLite serialises them anyway) and a few reader connections, so reads never wait behind a write
+transaction. Each call is one thread hop (aiosqlite runs one thread per connection), so callers batch
+statements rather than looping over single-row queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
+
+import aiosqlite
+
+Row = Mapping[str, Any]
+Params = Sequence[Any]
+
+
+class DatabaseError(Exception):
+    """A database could not be opened or a URL is malformed."""
+
+
+class IntegrityError(Exception):
+    """A uniqueness or foreign-key constraint was violated (the same on both engines)."""
+
+
+class Executor(Protocol):
+    """What storage functions need: the database itself or an open transaction."""
+
+    dialect: str
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None: ...
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any: ...
+
+    async def execute(self, sql: str, params: Params = ()) -> int: ...
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+
+class Database(Executor, Protocol):
+    """An open database: executes statements and opens transactions."""
+
+    url: str
+
+    def transaction(self) -> Any: ...
+
+    async def close(self) -> None: ...
+
+    async def executescript(self, script: str) -> None: ...
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # NORMAL is durable across application crashes in WAL mode; only an OS crash or power loss can
+    # roll back the last transactions. FULL costs an fsync per commit; see docs/OPERATIONS.md.
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA mmap_size=268435456",
+)
+
+
+class _SQLiteExecutor:
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self._conn.execute_fetchall(sql, tuple(params))
+        for row in rows:
+            return row
+        return None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        try:
+            cursor = await self._conn.execute(sql, tuple(params))
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        try:
+            await self._conn.executemany(sql, [tuple(r) for r in rows])
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+
+class SQLiteDatabase(_SQLiteExecutor):
+    """An SQLite file in WAL mode: one writer connection, `readers` reader connections."""
+
+    def __init__(self, url: str, path: str, readers: int = 2) -> None:
+        self.url = url
+        self.path = path
+        self._reader_count = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: list[_SQLiteExecutor] = []
+        self._reader_cycle: Iterator[_SQLiteExecutor] | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in _SQLITE_PRAGMAS:
+            await conn.execute(pragma)
+        return conn
+
+    async def open(self) -> SQLiteDatabase:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await self._connect()
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open SQLite database at {self.path}: {exc}") from exc
+        super().__init__(self._writer)
+        if self.path == ":memory:":
+            self._readers = [_SQLiteExecutor(self._writer)]
+        else:
+            self._readers = [_SQLiteExecutor(await self._connect()) for _ in range(self._reader_count)]
+        self._reader_cycle = itertools.cycle(self._readers)
+        return self
+
+    def _reader(self) -> _SQLiteExecutor:
+        assert self._reader_cycle is not None, "database is not open"
+        return next(self._reader_cycle)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._reader().fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._reader().fetchone(sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._write_lock:
+            return await super().execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self._write_lock:
+            await super().executemany(sql, rows)
+
+    async def executescript(self, script: str) -> None:
+        assert self._writer is not None
+        async with self._write_lock:
+            await self._writer.executescript(script)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SQLiteExecutor]:
+        """A write transaction (BEGIN IMMEDIATE): everything inside commits together or not at all."""
+        assert self._writer is not None, "database is not open"
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SQLiteExecutor(self._writer)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+
+    async def close(self) -> None:
+        for reader in self._readers:
+            if reader._conn is not self._writer:
+                await reader._conn.close()
+        if self._writer is not None:
+            await self._writer.close()
+        self._readers = []
+        self._writer = None
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def to_postgres_placeholders(sql: str) -> str:
+    """Rewrite `?` placeholders as `$1, $2, …` (our SQL never has `?` inside string literals)."""
+    counter = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+
+
+class _PostgresExecutor:
+    dialect = "postgresql"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._conn.fetch(to_postgres_placeholders(sql), *params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._conn.fetchrow(to_postgres_placeholders(sql), *params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        return await self._conn.fetchval(to_postgres_placeholders(sql), *params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        import asyncpg
+
+        try:
+            status = await self._conn.execute(to_postgres_placeholders(sql), *params)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+        parts = status.split()
+        return int(parts[-1]) if parts and parts[-1].isdigit() else 0
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        import asyncpg
+
+        try:
+            await self._conn.executemany(to_postgres_placeholders(sql), [tuple(r) for r in rows])
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(str(exc)) from exc
+
+
+class _PoolExecutor:
+    """Runs each statement on a connection borrowed from the pool."""
+
+    dialect = "postgresql"
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        async with self._pool.acquire() as conn:
+            return await _PostgresExecutor(conn).fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        async with self._pool.acquire() as conn:
+            return await _PostgresExecutor(conn).fetchone(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        async with self._pool.acquire() as conn:
+            return await _PostgresExecutor(conn).fetchval(sql, params)
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        async with self._pool.acquire() as conn:
+            return await _PostgresExecutor(conn).execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        async with self._pool.acquire() as conn:
+            await _PostgresExecutor(conn).executemany(sql, rows)
+
+
+class PostgresDatabase(_PoolExecutor):
+    """A PostgreSQL database reached through an asyncpg pool."""
+
+    def __init__(self, url: str, min_size: int = 2, max_size: int = 10) -> None:
+        self.url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._pool: Any = None
+
+    async def open(self) -> PostgresDatabase:
+        import asyncpg
+
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=self._min_size, max_size=self._max_size, command_timeout=60
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to PostgreSQL at {_redact(self.url)}: {exc}") from exc
+        super().__init__(self._pool)
+        return self
+
+    async def executescript(self, script: str) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(script)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_PostgresExecutor]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield _PostgresExecutor(conn)
+
+    @property
+    def pool(self) -> Any:
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """`sqlite:///relative/path.db`, `sqlite:////abs/path.db` or `sqlite://:memory:` → a file path."""
+    if not url.startswith("sqlite:"):
+        raise DatabaseError(f"not an SQLite URL: {url!r}")
+    rest = url[len("sqlite:") :]
+    if rest in ("//:memory:", ":memory:", "///:memory:"):
+        return ":memory:"
+    if rest.startswith("///"):
+        path = rest[3:]
+    elif rest.startswith("//"):
+        path = rest[2:]
+    else:
+        path = rest
+    if not path:
+        raise DatabaseError(f"SQLite URL has no path: {url!r}")
+    return unquote(path)
+
+
+async def connect(url: str) -> SQLiteDatabase | PostgresDatabase:
+    """Open the database named by `url` (sqlite:///… or postgresql://…)."""
+    if url.startswith("sqlite:"):
+        return await SQLiteDatabase(url, sqlite_path_from_url(url)).open()
+    if url.startswith(("postgresql://", "postgres://")):
+        return await PostgresDatabase(url).open()
+    raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://…")
+
+
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "Executor",
+    "IntegrityError",
+    "PostgresDatabase",
+    "Row",
+    "SQLiteDatabase",
+    "connect",
+    "sqlite_path_from_url",
+    "to_postgres_placeholders",
+]

@@ -1,0 +1,310 @@
+"""Statuses (posts, replies, boosts): creation with mentions, tags and counters; edits; deletion."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import notifications, timelines
+from .db import Executor, Row
+from .ids import new_id, now_ms
+
+VISIBILITIES = ("public", "unlisted", "followers", "direct", "company", "local")
+# Audiences whose posts may be boosted: the others are limited to their addressees (SECURITY-CASES 23).
+BOOSTABLE = ("public", "unlisted", "company", "local")
+
+STATUS_COLUMNS = (
+    "id, uri, url, account_id, local, visibility, in_reply_to_id, in_reply_to_uri, in_reply_to_account_id,"
+    " thread_root_id, reblog_of_id, group_id, content, source_text, spoiler_text, sensitive, language, poll_id,"
+    " must_read, replies_count, reblogs_count, favourites_count, created_at, edited_at, remote_updated_at"
+)
+
+
+@dataclass
+class NewStatus:
+    """A status to store; `uri` is its ActivityPub id (local: ours; remote: the origin's)."""
+
+    account_id: int
+    uri: str
+    visibility: str
+    local: bool
+    content: str = ""
+    url: str | None = None
+    source_text: str | None = None
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to_id: int | None = None
+    in_reply_to_uri: str | None = None
+    reblog_of_id: int | None = None
+    group_id: int | None = None
+    mention_ids: Sequence[int] = ()
+    tag_names: Sequence[str] = ()           # normalised names
+    media_ids: Sequence[int] = ()
+    must_read: bool = False
+    created_at: int | None = None           # ms; remote statuses pass their `published`
+    status_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StatusRefused(Exception):
+    """The status cannot be stored (e.g. a boost of a followers-only post, a deleted object)."""
+
+
+async def get(db: Executor, status_id: int) -> Row | None:
+    return await db.fetchone(f"SELECT {STATUS_COLUMNS} FROM statuses WHERE id = ?", (status_id,))
+
+
+async def get_by_uri(db: Executor, uri: str) -> Row | None:
+    return await db.fetchone(f"SELECT {STATUS_COLUMNS} FROM statuses WHERE uri = ?", (uri,))
+
+
+async def get_many(db: Executor, status_ids: Iterable[int]) -> dict[int, Row]:
+    ids = list({int(i) for i in status_ids if i is not None})
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetchall(f"SELECT {STATUS_COLUMNS} FROM statuses WHERE id IN ({marks})", ids)
+    return {int(r["id"]): r for r in rows}
+
+
+async def is_tombstoned(db: Executor, uri: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM tombstones WHERE uri = ?", (uri,)))
+
+
+async def find_boost(db: Executor, account_id: int, status_id: int) -> Row | None:
+    return await db.fetchone(
+        f"SELECT {STATUS_COLUMNS} FROM statuses WHERE account_id = ? AND reblog_of_id = ?", (account_id, status_id)
+    )
+
+
+async def create(tx: Executor, new: NewStatus) -> int:
+    """Store a status and everything that follows from it, in the caller's transaction.
+
+    Mentions, tags and media are linked; the thread root, counters and `last_status_at` are updated;
+    the status is fanned out to the home feeds of local readers who may see it; mentioned, replied-to
+    and boosted local accounts are notified.
+    """
+    if new.visibility not in VISIBILITIES:
+        raise StatusRefused(f"unknown visibility {new.visibility!r}")
+    if await is_tombstoned(tx, new.uri):
+        raise StatusRefused("this object was deleted")
+    created_at = new.created_at or now_ms()
+    status_id = new.status_id or (new_id() if new.local else new_id(created_at))
+
+    parent = None
+    if new.in_reply_to_id is not None:
+        parent = await get(tx, new.in_reply_to_id)
+    reblogged = None
+    if new.reblog_of_id is not None:
+        reblogged = await get(tx, new.reblog_of_id)
+        if reblogged is None:
+            raise StatusRefused("boosted status not found")
+        if reblogged["reblog_of_id"] is not None:
+            reblogged = await get(tx, reblogged["reblog_of_id"])
+            assert reblogged is not None
+        if reblogged["visibility"] not in BOOSTABLE:
+            raise StatusRefused("followers-only and direct posts cannot be boosted")
+    thread_root_id = (parent["thread_root_id"] or parent["id"]) if parent else None
+
+    await tx.execute(
+        f"INSERT INTO statuses ({STATUS_COLUMNS}) VALUES ({','.join('?' * 25)})",
+        (
+            status_id, new.uri, new.url, new.account_id, int(new.local), new.visibility,
+            parent["id"] if parent else None, new.in_reply_to_uri or (parent["uri"] if parent else None),
+            parent["account_id"] if parent else None, thread_root_id,
+            reblogged["id"] if reblogged else None, new.group_id, new.content, new.source_text,
+            new.spoiler_text, int(new.sensitive), new.language, None, int(new.must_read), 0, 0, 0,
+            created_at, None, None,
+        ),
+    )
+    mention_ids = list(dict.fromkeys(new.mention_ids))
+    if mention_ids:
+        await tx.executemany(
+            "INSERT INTO mentions (status_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(status_id, m) for m in mention_ids],
+        )
+    if new.tag_names:
+        await link_tags(tx, status_id, new.tag_names, created_at)
+    if new.media_ids:
+        await tx.executemany(
+            "UPDATE media_attachments SET status_id = ?, position = ? WHERE id = ? AND account_id = ?"
+            " AND status_id IS NULL",
+            [(status_id, pos, media_id, new.account_id) for pos, media_id in enumerate(new.media_ids)],
+        )
+
+    if reblogged is None:
+        await tx.execute(
+            "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = ? WHERE id = ?",
+            (created_at, new.account_id),
+        )
+    if parent is not None:
+        await tx.execute("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?", (parent["id"],))
+    if reblogged is not None:
+        await tx.execute("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?", (reblogged["id"],))
+
+    visibility = reblogged["visibility"] if reblogged else new.visibility
+    await timelines.fan_out(
+        tx,
+        status_id=status_id,
+        author_id=new.account_id,
+        visibility=visibility,
+        mention_ids=mention_ids,
+        in_reply_to_account_id=parent["account_id"] if parent else None,
+        is_reblog=reblogged is not None,
+    )
+
+    if reblogged is not None:
+        await notifications.notify(tx, reblogged["account_id"], new.account_id, "reblog", reblogged["id"])
+    else:
+        for mentioned in mention_ids:
+            await notifications.notify(tx, mentioned, new.account_id, "mention", status_id)
+    return status_id
+
+
+async def link_tags(tx: Executor, status_id: int, names: Iterable[str], at: int) -> None:
+    names = list(dict.fromkeys(n for n in names if n))[:30]
+    if not names:
+        return
+    await tx.executemany(
+        "INSERT INTO tags (id, name, display_name, created_at, last_status_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET last_status_at = excluded.last_status_at",
+        [(new_id(), name, name, at, at) for name in names],
+    )
+    marks = ",".join("?" * len(names))
+    await tx.execute(
+        f"INSERT INTO status_tags (status_id, tag_id) SELECT ?, id FROM tags WHERE name IN ({marks})"
+        " ON CONFLICT DO NOTHING",
+        (status_id, *names),
+    )
+
+
+async def edit(
+    tx: Executor,
+    status_id: int,
+    *,
+    content: str,
+    source_text: str | None,
+    spoiler_text: str,
+    sensitive: bool,
+    language: str | None,
+    tag_names: Sequence[str] = (),
+    mention_ids: Sequence[int] | None = None,
+    media_ids: Sequence[int] | None = None,
+    remote_updated_at: int | None = None,
+) -> bool:
+    """Apply an edit, keeping the previous version in the history. False if the status is gone.
+
+    For remote statuses `remote_updated_at` is the Update's `updated`: an older Update never
+    overwrites a newer one (SECURITY-CASES 30).
+    """
+    current = await get(tx, status_id)
+    if current is None:
+        return False
+    if remote_updated_at is not None and (current["remote_updated_at"] or 0) >= remote_updated_at:
+        return False
+    now = now_ms()
+    has_history = await tx.fetchval("SELECT 1 FROM status_edits WHERE status_id = ?", (status_id,))
+    if not has_history:
+        # The original version becomes the first entry, as Mastodon's history shows it.
+        await tx.execute(
+            "INSERT INTO status_edits (id, status_id, account_id, content, spoiler_text, sensitive, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (new_id(), status_id, current["account_id"], current["content"], current["spoiler_text"],
+             current["sensitive"], current["created_at"]),
+        )
+    await tx.execute(
+        "UPDATE statuses SET content = ?, source_text = ?, spoiler_text = ?, sensitive = ?, language = ?,"
+        " edited_at = ?, remote_updated_at = ? WHERE id = ?",
+        (content, source_text, spoiler_text, int(sensitive), language, now, remote_updated_at, status_id),
+    )
+    await tx.execute(
+        "INSERT INTO status_edits (id, status_id, account_id, content, spoiler_text, sensitive, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (new_id(), status_id, current["account_id"], content, spoiler_text, int(sensitive), now),
+    )
+    await tx.execute("DELETE FROM status_tags WHERE status_id = ?", (status_id,))
+    await link_tags(tx, status_id, tag_names, now)
+    if mention_ids is not None:
+        old = {r["account_id"] for r in await tx.fetchall("SELECT account_id FROM mentions WHERE status_id = ?", (status_id,))}
+        added = [m for m in dict.fromkeys(mention_ids) if m not in old]
+        if added:
+            await tx.executemany(
+                "INSERT INTO mentions (status_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(status_id, m) for m in added],
+            )
+            for mentioned in added:
+                await notifications.notify(tx, mentioned, current["account_id"], "mention", status_id)
+    if media_ids is not None:
+        await tx.execute(
+            "UPDATE media_attachments SET status_id = NULL WHERE status_id = ? AND id NOT IN"
+            f" ({','.join('?' * len(media_ids)) or 'NULL'})",
+            (status_id, *media_ids),
+        )
+        await tx.executemany(
+            "UPDATE media_attachments SET status_id = ?, position = ? WHERE id = ? AND account_id = ?",
+            [(status_id, pos, m, current["account_id"]) for pos, m in enumerate(media_ids)],
+        )
+    # Everyone who interacted with it is told it changed (Mastodon's `update` notification).
+    boosters = await tx.fetchall(
+        "SELECT account_id FROM statuses WHERE reblog_of_id = ?", (status_id,)
+    )
+    for row in boosters:
+        await notifications.notify(tx, row["account_id"], current["account_id"], "update", status_id, unique_suffix=str(now))
+    return True
+
+
+async def history(db: Executor, status_id: int) -> list[Row]:
+    return await db.fetchall(
+        "SELECT * FROM status_edits WHERE status_id = ? ORDER BY id", (status_id,)
+    )
+
+
+async def delete(tx: Executor, status_id: int) -> Row | None:
+    """Delete a status (and its boosts), leave a tombstone, fix counters. Returns the deleted row."""
+    current = await get(tx, status_id)
+    if current is None:
+        return None
+    now = now_ms()
+    if current["reblog_of_id"] is None:
+        await tx.execute(
+            "INSERT INTO tombstones (uri, account_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (current["uri"], current["account_id"], now),
+        )
+        await tx.execute(
+            "UPDATE accounts SET statuses_count = statuses_count - 1 WHERE id = ? AND statuses_count > 0",
+            (current["account_id"],),
+        )
+    else:
+        await tx.execute(
+            "UPDATE statuses SET reblogs_count = reblogs_count - 1 WHERE id = ? AND reblogs_count > 0",
+            (current["reblog_of_id"],),
+        )
+    if current["in_reply_to_id"] is not None:
+        await tx.execute(
+            "UPDATE statuses SET replies_count = replies_count - 1 WHERE id = ? AND replies_count > 0",
+            (current["in_reply_to_id"],),
+        )
+    if current["poll_id"] is not None:
+        await tx.execute("DELETE FROM polls WHERE id = ?", (current["poll_id"],))
+    await tx.execute("DELETE FROM statuses WHERE id = ?", (status_id,))
+    return current
+
+
+async def set_poll(tx: Executor, status_id: int, poll_id: int) -> None:
+    await tx.execute("UPDATE statuses SET poll_id = ? WHERE id = ?", (poll_id, status_id))
+
+
+async def mentioned_account_ids(db: Executor, status_id: int) -> list[int]:
+    rows = await db.fetchall("SELECT account_id FROM mentions WHERE status_id = ?", (status_id,))
+    return [int(r["account_id"]) for r in rows]
+
+
+async def count_local(db: Executor) -> int:
+    return int(await db.fetchval("SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL") or 0)
+
+
+def encode_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
