@@ -110,6 +110,16 @@ def _is_loopback_host(domain: str) -> bool:
         return False
 
 
+def _is_loopback_ip(domain: str) -> bool:
+    host = domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _peer_addresses(name: str, value: str) -> dict[str, str]:
     """`paris.atrium.test=127.0.0.2:8443,lyon.atrium.test=127.0.0.3` → a map."""
     result = {}
@@ -149,7 +159,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, persist_secret: b
     values["domain"] = domain
     scheme = (get("SCHEME") or "").strip().lower()
     if not scheme:
-        scheme = "http" if _is_loopback_host(domain) and get("DOMAIN") is None else "https"
+        # Plain HTTP by default only on a loopback address (development); anything named gets https.
+        scheme = "http" if _is_loopback_ip(domain) else "https"
     if scheme not in ("http", "https"):
         raise ConfigError(f"ATRIUM_SCHEME: expected https or http, got {scheme!r}")
     if scheme == "http" and not _is_loopback_host(domain):

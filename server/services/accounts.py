@@ -16,7 +16,7 @@ from ..context import Context
 from .passwords import WeakPassword, generate_password, hash_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
-RESERVED = {"admin", "actor", "inbox", "api", "oauth", "static", "media", "users", "tags", "well-known",
+RESERVED = {"actor", "inbox", "api", "oauth", "static", "media", "users", "tags", "well-known",
             "instance", "nodeinfo", "settings", "about", "root", "system", "atrium"}
 INSTANCE_ACTOR = "atrium.internal"
 
@@ -104,6 +104,13 @@ async def ensure_instance_actor(ctx: Context) -> Row:
     row = await account_store.get_by_uri(ctx.db, ctx.urls.instance_actor)
     if row is not None:
         return row
+    other = await account_store.get_local_by_username(ctx.db, INSTANCE_ACTOR)
+    if other is not None:
+        # Actor ids embed the domain and peers cache them: an instance cannot silently change domain.
+        raise AccountError(
+            f"ATRIUM_DOMAIN: this database belongs to {other['uri'].rsplit('/actor', 1)[0]}, not {ctx.urls.base};"
+            " set ATRIUM_DOMAIN and ATRIUM_SCHEME back, or start from a new data folder"
+        )
     private_pem, public_pem = generate_rsa_keypair()
     urls = ctx.urls
     async with ctx.db.transaction() as tx:
