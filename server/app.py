@@ -41,7 +41,7 @@ def _route_modules() -> list[list[BaseRoute]]:
             if exc.name and name.startswith(exc.name):
                 continue
             raise
-        tables.append(module.routes)
+        tables.append(getattr(module, "routes", []))
     return tables
 
 

@@ -272,18 +272,21 @@ class _PoolExecutor:
 class PostgresDatabase(_PoolExecutor):
     """A PostgreSQL database reached through an asyncpg pool."""
 
-    def __init__(self, url: str, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(self, url: str, min_size: int = 2, max_size: int = 10, schema: str | None = None) -> None:
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
+        self._schema = schema
         self._pool: Any = None
 
     async def open(self) -> PostgresDatabase:
         import asyncpg
 
         try:
+            settings = {"search_path": self._schema} if self._schema else None
             self._pool = await asyncpg.create_pool(
-                self.url, min_size=self._min_size, max_size=self._max_size, command_timeout=60
+                self.url, min_size=self._min_size, max_size=self._max_size, command_timeout=60,
+                server_settings=settings,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise DatabaseError(f"cannot connect to PostgreSQL at {_redact(self.url)}: {exc}") from exc
@@ -334,12 +337,13 @@ def sqlite_path_from_url(url: str) -> str:
     return unquote(path)
 
 
-async def connect(url: str) -> SQLiteDatabase | PostgresDatabase:
-    """Open the database named by `url` (sqlite:///… or postgresql://…)."""
+async def connect(url: str, *, schema: str | None = None) -> SQLiteDatabase | PostgresDatabase:
+    """Open the database named by `url` (sqlite:///… or postgresql://…; `schema` selects a
+    PostgreSQL schema, which tests use to isolate themselves)."""
     if url.startswith("sqlite:"):
         return await SQLiteDatabase(url, sqlite_path_from_url(url)).open()
     if url.startswith(("postgresql://", "postgres://")):
-        return await PostgresDatabase(url).open()
+        return await PostgresDatabase(url, schema=schema).open()
     raise DatabaseError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://…")
 
 
