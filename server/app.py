@@ -34,7 +34,7 @@ Subsystem = Callable[[Context, Starlette], Awaitable[Callable[[], Awaitable[None
 def _route_modules() -> list[list[BaseRoute]]:
     """Every route table, in matching order. Imported lazily so optional parts can be absent."""
     tables: list[list[BaseRoute]] = [routes_ap.routes]
-    for name in ("server.routes_federation", "server.api", "server.web"):
+    for name in ("server.routes_ops", "server.routes_federation", "server.api", "server.web"):
         try:
             module = __import__(name, fromlist=["routes"])
         except ModuleNotFoundError as exc:
@@ -47,7 +47,7 @@ def _route_modules() -> list[list[BaseRoute]]:
 
 def _subsystems() -> list[Subsystem]:
     found: list[Subsystem] = []
-    for name in ("server.federation_wiring", "server.streaming_wiring"):
+    for name in ("server.ops_wiring", "server.federation_wiring", "server.streaming_wiring"):
         try:
             module = __import__(name, fromlist=["start"])
         except ModuleNotFoundError as exc:
