@@ -1,0 +1,258 @@
+"""Turn storage rows (StatusBundle, account rows, notifications) into what templates show.
+
+Everything shown comes through here: remote and local HTML is passed through
+`activitypub.html.sanitize_html` and only then marked safe; names and content warnings are
+cleaned to one plain line (and escaped by the templates); times carry an ISO stamp for the script
+and a relative text in the reader's language for when it does not run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from babel.dates import format_datetime, format_timedelta
+from markupsafe import Markup
+
+from activitypub.html import sanitize_html, sanitize_plain
+from storage.db import Row
+from storage.hydrate import PollBundle, StatusBundle
+
+from . import i18n
+
+DEFAULT_AVATAR = "/static/avatar.svg"
+BOOSTABLE = ("public", "unlisted", "company", "local")
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What rendering needs to know about the reader and the instance."""
+
+    locale: str
+    now_ms: int
+    viewer_id: int | None = None
+    media_prefix: str = "/media/"
+
+
+@dataclass
+class AccountView:
+    id: int
+    handle: str            # alice (local) or bob@lyon.example (remote)
+    acct: str              # @alice or @bob@lyon.example
+    name: str
+    avatar: str
+    path: str              # this instance's page for them
+    url: str               # their canonical page (the origin's for remote people)
+    local: bool
+    locked: bool
+    bot: bool
+    department: str
+    title: str
+    location: str
+    pronouns: str
+    note: Markup
+    fields: list[tuple[str, Markup]]
+    followers_count: int
+    following_count: int
+    statuses_count: int
+
+
+@dataclass
+class MediaView:
+    url: str
+    preview: str
+    alt: str
+    kind: str
+    width: int | None
+    height: int | None
+
+
+@dataclass
+class PollOptionView:
+    index: int
+    title: str
+    votes: int
+    percent: int
+    chosen: bool
+
+
+@dataclass
+class PollView:
+    id: int
+    options: list[PollOptionView]
+    multiple: bool
+    expired: bool
+    voted: bool
+    voters: int
+    closes_iso: str
+    closes_text: str
+    can_vote: bool
+
+
+@dataclass
+class StatusView:
+    id: int                      # the id to act on (the original's, for a boost)
+    item_id: int                 # the id in the timeline (the boost's own id): the paging cursor
+    path: str
+    url: str
+    author: AccountView
+    content: Markup
+    spoiler: str
+    sensitive: bool
+    visibility: str
+    created_iso: str
+    created_title: str
+    ago: str
+    edited: bool
+    local: bool
+    in_reply_to_id: int | None
+    in_reply_to: AccountView | None
+    media: list[MediaView]
+    poll: PollView | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    favourited: bool
+    reblogged: bool
+    bookmarked: bool
+    mine: bool
+    can_boost: bool
+    boosted_by: AccountView | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def handle_of(account: Row) -> str:
+    return account["username"] if account["domain"] is None else f"{account['username']}@{account['domain']}"
+
+
+def profile_path(account: Row) -> str:
+    return "/@" + quote(handle_of(account), safe="@:.")
+
+
+def status_path(account: Row, status_id: int) -> str:
+    return f"{profile_path(account)}/{status_id}"
+
+
+def avatar_url(account: Row, rc: RenderContext) -> str:
+    if account["avatar_path"]:
+        return rc.media_prefix + account["avatar_path"]
+    remote = account["avatar_remote_url"]
+    if remote and remote.startswith("https://"):
+        return remote
+    return DEFAULT_AVATAR
+
+
+def _fields(raw: str | None) -> list[tuple[str, Markup]]:
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    out = []
+    for item in items[:10] if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("name"):
+            out.append((sanitize_plain(str(item["name"]), 255), Markup(sanitize_html(str(item.get("value", ""))))))  # noqa: S704
+    return out
+
+
+def account_view(account: Row, rc: RenderContext) -> AccountView:
+    handle = handle_of(account)
+    return AccountView(
+        id=int(account["id"]), handle=handle, acct="@" + handle,
+        name=sanitize_plain(account["display_name"] or "", 100) or account["username"],
+        avatar=avatar_url(account, rc), path=profile_path(account), url=account["url"] or account["uri"],
+        local=account["domain"] is None, locked=bool(account["locked"]), bot=bool(account["bot"]),
+        department=sanitize_plain(account["department"] or "", 100), title=sanitize_plain(account["title"] or "", 100),
+        location=sanitize_plain(account["location"] or "", 100), pronouns=sanitize_plain(account["pronouns"] or "", 40),
+        # Bios are sanitized here, whatever the origin: stored HTML is never trusted as is.
+        note=Markup(sanitize_html(account["note"] or "")),  # noqa: S704
+        fields=_fields(account["fields"]),
+        followers_count=int(account["followers_count"]), following_count=int(account["following_count"]),
+        statuses_count=int(account["statuses_count"]),
+    )
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def relative(ms: int, rc: RenderContext) -> str:
+    """'3 minutes ago' / 'il y a 3 minutes' (the script keeps it fresh while the page stays open)."""
+    delta = timedelta(milliseconds=ms - rc.now_ms)
+    if abs(delta.total_seconds()) < 45:
+        return i18n.gettext(rc.locale, "just now")
+    return format_timedelta(delta, locale=i18n.babel_locale(rc.locale), add_direction=True, threshold=1.0)
+
+
+def absolute(ms: int, rc: RenderContext) -> str:
+    return format_datetime(datetime.fromtimestamp(ms / 1000, UTC), format="medium", locale=i18n.babel_locale(rc.locale))
+
+
+def _media(row: Row, rc: RenderContext) -> MediaView:
+    if row["file_path"]:
+        url = rc.media_prefix + row["file_path"]
+        preview = rc.media_prefix + row["thumbnail_path"] if row["thumbnail_path"] else url
+    else:
+        url = preview = row["remote_url"] or ""
+    return MediaView(url=url, preview=preview, alt=sanitize_plain(row["description"] or "", 1500), kind=row["type"],
+                     width=row["width"], height=row["height"])
+
+
+def _poll(bundle: PollBundle, rc: RenderContext, author_id: int) -> PollView:
+    poll = bundle.poll
+    options = json.loads(poll["options"])
+    total = sum(bundle.counts) or 0
+    expired = poll["expires_at"] is not None and int(poll["expires_at"]) <= rc.now_ms
+    views = [
+        PollOptionView(index=i, title=sanitize_plain(str(title), 200), votes=bundle.counts[i] if i < len(bundle.counts) else 0,
+                       percent=round(100 * bundle.counts[i] / total) if total and i < len(bundle.counts) else 0,
+                       chosen=i in bundle.own_votes)
+        for i, title in enumerate(options)
+    ]
+    closes = int(poll["expires_at"]) if poll["expires_at"] is not None else rc.now_ms
+    return PollView(
+        id=int(poll["id"]), options=views, multiple=bool(poll["multiple"]), expired=expired,
+        voted=bool(bundle.own_votes), voters=int(poll["voters_count"] or 0), closes_iso=iso(closes),
+        closes_text=relative(closes, rc),
+        can_vote=rc.viewer_id is not None and not expired and not bundle.own_votes and rc.viewer_id != author_id,
+    )
+
+
+def status_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
+    """The view of one timeline item: a post, or a boost shown as the boosted post plus who boosted."""
+    shown = bundle.reblog or bundle
+    status, author = shown.status, shown.account
+    created = int(status["created_at"])
+    view = StatusView(
+        id=int(status["id"]), item_id=bundle.id, path=status_path(author, int(status["id"])),
+        url=status["url"] or status["uri"], author=account_view(author, rc),
+        content=Markup(sanitize_html(status["content"] or "")),  # noqa: S704 - sanitized just now
+        spoiler=sanitize_plain(status["spoiler_text"] or "", 500), sensitive=bool(status["sensitive"]),
+        visibility=status["visibility"], created_iso=iso(created), created_title=absolute(created, rc),
+        ago=relative(created, rc), edited=status["edited_at"] is not None, local=bool(status["local"]),
+        in_reply_to_id=status["in_reply_to_id"],
+        in_reply_to=account_view(shown.in_reply_to_account, rc) if shown.in_reply_to_account else None,
+        media=[_media(m, rc) for m in shown.media],
+        poll=_poll(shown.poll, rc, int(author["id"])) if shown.poll else None,
+        replies_count=int(status["replies_count"]), reblogs_count=int(status["reblogs_count"]),
+        favourites_count=int(status["favourites_count"]),
+        favourited=shown.favourited, reblogged=shown.reblogged, bookmarked=shown.bookmarked,
+        mine=rc.viewer_id is not None and int(author["id"]) == rc.viewer_id,
+        can_boost=status["visibility"] in BOOSTABLE, tags=list(shown.tags),
+    )
+    if bundle.reblog is not None:
+        view.boosted_by = account_view(bundle.account, rc)
+        # The viewer's flags are computed on the ids they asked for; a boost's inner post may carry them.
+        view.favourited = view.favourited or bundle.favourited
+    return view
+
+
+def status_views(bundles: list[StatusBundle], rc: RenderContext) -> list[StatusView]:
+    return [status_view(b, rc) for b in bundles]
+
+
+def text_excerpt(value: Any, limit: int = 140) -> str:
+    text = sanitize_plain(str(value or ""), limit + 1)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
