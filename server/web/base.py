@@ -136,20 +136,27 @@ class Web:
     def redirect(self, location: str) -> Response:
         return self.finish(RedirectResponse(location, status_code=303))
 
-    def back(self, fallback: str = "/") -> Response:
-        """303 to the form's `next` field (a path on this site) or the fallback: Post/Redirect/Get."""
-        return self.redirect(safe_next(self.field("next"), fallback))
+    def back(self, fallback: str = "/", anchor: str = "") -> Response:
+        """303 to the form's `next` field, else the page the form was on (Referer, same origin only),
+        else the fallback: Post/Redirect/Get, landing where the person was."""
+        target = safe_next(self.field("next"), "")
+        if not target:
+            referer = self.request.headers.get("referer", "")
+            base = self.ctx.settings.base_url
+            if referer.startswith(base + "/"):
+                target = safe_next(referer[len(base):].split("#", 1)[0], "")
+        return self.redirect((target or fallback) + anchor)
 
     def json(self, data: dict[str, Any], status: int = 200) -> Response:
         return self.finish(JSONResponse(data, status_code=status))
 
-    def done(self, data: dict[str, Any], fallback: str = "/", message: str | None = None) -> Response:
+    def done(self, data: dict[str, Any], fallback: str = "/", message: str | None = None, anchor: str = "") -> Response:
         """JSON for the script, a redirect (with an optional notice) for a plain form."""
         if self.wants_json:
             return self.json({"ok": True, **data})
         if message:
             self.flash(message)
-        return self.back(fallback)
+        return self.back(fallback, anchor)
 
     def refused(self, exc: ServiceError, fallback: str = "/") -> Response:
         """A service refused: JSON error for the script, notice + redirect for a plain form."""

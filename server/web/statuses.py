@@ -165,10 +165,13 @@ async def act(web: Web) -> Response:
         await (interactions.bookmark if action == "bookmark" else interactions.unbookmark)(ctx.db, web.user.id, status_id)
     elif action == "delete":
         await status_service.delete_status(ctx, me, status_id)
-        return web.done({"deleted": True}, fallback="/", message=web._("Your post was deleted."))
+        if web.wants_json:
+            return web.json({"ok": True, "deleted": True})
+        web.flash(web._("Your post was deleted."))
+        return web.redirect("/")
     else:
         raise HTTPError(404, web._("This action does not exist."))
-    return web.done(await _counts(web, status_id))
+    return web.done(await _counts(web, status_id), anchor=f"#s-{status_id}")
 
 
 @page("/polls/{poll_id}/votes", methods=("POST",))
