@@ -1,0 +1,90 @@
+"""Per-host federation health: the circuit breaker's counters and the key-refetch rate limit.
+
+Every update is one conditional statement, so several worker processes sharing the database see
+one consistent breaker per host (the policy itself is federation.breaker's).
+"""
+
+from __future__ import annotations
+
+from .db import Executor, Row
+
+
+async def _ensure(db: Executor, domain: str) -> None:
+    await db.execute("INSERT INTO hosts (domain) VALUES (?) ON CONFLICT (domain) DO NOTHING", (domain,))
+
+
+async def get(db: Executor, domain: str) -> Row | None:
+    return await db.fetchone("SELECT * FROM hosts WHERE domain = ?", (domain,))
+
+
+async def try_probe(db: Executor, domain: str, *, now: int, threshold: int, probe_until: int) -> bool:
+    """Whether a request to `domain` may go out now.
+
+    Closed circuit (fewer than `threshold` consecutive failures): yes. Open circuit: no until
+    `circuit_open_until`; after that exactly one caller wins the probe, which re-opens the circuit
+    until `probe_until` so that no one else tries while the probe is in flight.
+    """
+    row = await get(db, domain)
+    if row is None or int(row["consecutive_failures"]) < threshold:
+        return True
+    changed = await db.execute(
+        "UPDATE hosts SET circuit_open_until = ? WHERE domain = ? AND consecutive_failures >= ?"
+        " AND (circuit_open_until IS NULL OR circuit_open_until <= ?)",
+        (probe_until, domain, threshold, now),
+    )
+    return changed == 1
+
+
+async def record_success(db: Executor, domain: str, *, now: int) -> None:
+    """The host answered: close its circuit."""
+    await _ensure(db, domain)
+    await db.execute(
+        "UPDATE hosts SET consecutive_failures = 0, circuit_open_until = NULL, last_success_at = ? WHERE domain = ?"
+        " AND (consecutive_failures <> 0 OR circuit_open_until IS NOT NULL OR last_success_at IS NULL"
+        " OR last_success_at < ?)",
+        # Writing last_success_at at most once a second keeps a busy host's row from being a hot spot.
+        (now, domain, now - 1000),
+    )
+
+
+async def record_failure(db: Executor, domain: str, *, now: int) -> int:
+    """The host failed (no answer, 5xx): returns its number of consecutive failures."""
+    await _ensure(db, domain)
+    await db.execute(
+        "UPDATE hosts SET consecutive_failures = consecutive_failures + 1, last_failure_at = ? WHERE domain = ?",
+        (now, domain),
+    )
+    return int(await db.fetchval("SELECT consecutive_failures FROM hosts WHERE domain = ?", (domain,)) or 0)
+
+
+async def open_circuit(db: Executor, domain: str, *, until: int) -> None:
+    await db.execute("UPDATE hosts SET circuit_open_until = ? WHERE domain = ?", (until, domain))
+
+
+async def claim_key_refetch(db: Executor, domain: str, *, now: int, interval_ms: int) -> bool:
+    """Whether a key refetch from `domain` may happen now (at most one per `interval_ms`)."""
+    await _ensure(db, domain)
+    changed = await db.execute(
+        "UPDATE hosts SET last_key_refetch_at = ? WHERE domain = ?"
+        " AND (last_key_refetch_at IS NULL OR last_key_refetch_at <= ?)",
+        (now, domain, now - interval_ms),
+    )
+    return changed == 1
+
+
+async def set_software(db: Executor, domain: str, software: str | None) -> None:
+    await _ensure(db, domain)
+    await db.execute("UPDATE hosts SET software = ? WHERE domain = ?", (software, domain))
+
+
+async def set_gone(db: Executor, domain: str, gone: bool) -> None:
+    await _ensure(db, domain)
+    await db.execute("UPDATE hosts SET gone = ? WHERE domain = ?", (int(gone), domain))
+
+
+async def list_unhealthy(db: Executor, *, limit: int = 100) -> list[Row]:
+    """Hosts with failures, worst first (for the admin page)."""
+    return await db.fetchall(
+        "SELECT * FROM hosts WHERE consecutive_failures > 0 ORDER BY consecutive_failures DESC, domain LIMIT ?",
+        (limit,),
+    )

@@ -1,0 +1,114 @@
+"""The durable inbox: every accepted activity stored raw before we answer 202, processed later.
+
+Rows move `queued` → `done` | `ignored` | `failed`. `activity_id` is unique, so a redelivered
+activity finds its row and does nothing twice. Finishing a row is fenced by the claim's
+`locked_until` (see storage.claims) and runs in the transaction that applies its effects.
+"""
+
+from __future__ import annotations
+
+from .claims import claim
+from .db import Database, Executor, Row
+from .ids import new_id, now_ms
+
+STATES = ("queued", "done", "ignored", "failed")
+MAX_ERROR_CHARS = 1000
+
+
+async def insert(
+    db: Executor,
+    *,
+    activity_id: str,
+    activity_type: str,
+    actor_uri: str,
+    key_id: str,
+    body: str,
+    recipient_account_id: int | None = None,
+    now: int | None = None,
+) -> int | None:
+    """Store an incoming activity; returns its row id, or None when that activity id is already stored."""
+    now = now_ms() if now is None else now
+    item_id = new_id()
+    changed = await db.execute(
+        "INSERT INTO inbox_items (id, activity_id, activity_type, actor_uri, key_id, recipient_account_id, body,"
+        " state, attempts, next_attempt_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)"
+        " ON CONFLICT (activity_id) DO NOTHING",
+        (item_id, activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, now, now),
+    )
+    return item_id if changed else None
+
+
+async def get(db: Executor, item_id: int) -> Row | None:
+    return await db.fetchone("SELECT * FROM inbox_items WHERE id = ?", (item_id,))
+
+
+async def get_by_activity_id(db: Executor, activity_id: str) -> Row | None:
+    return await db.fetchone("SELECT * FROM inbox_items WHERE activity_id = ?", (activity_id,))
+
+
+async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list[Row]:
+    """Claim queued items that are due, oldest first.
+
+    An item waits while an older item of the same actor has not been tried yet or is being
+    processed, so one actor's activities are first applied in the order they arrived (a
+    Create before its Update). An item that failed and waits for a retry blocks nothing.
+    """
+    return await claim(
+        db,
+        table="inbox_items",
+        conditions=(
+            "c.state = 'queued' AND c.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM inbox_items o"
+            " WHERE o.actor_uri = c.actor_uri AND o.state = 'queued' AND o.id < c.id"
+            " AND (o.attempts = 0 OR o.locked_until >= ?))"
+        ),
+        params=(now, now),
+        order_by="c.next_attempt_at, c.id",
+        limit=limit,
+        now=now,
+        lock_until=now + lock_ms,
+        count_attempt=True,
+    )
+
+
+async def finish(
+    tx: Executor, item_id: int, token: int, state: str, *, error: str | None = None, now: int | None = None
+) -> bool:
+    """Mark a claimed item `done`, `ignored` or `failed`; False when the claim was lost (do nothing then)."""
+    if state not in ("done", "ignored", "failed"):
+        raise ValueError(state)
+    changed = await tx.execute(
+        "UPDATE inbox_items SET state = ?, last_error = ?, processed_at = ?, locked_until = NULL"
+        " WHERE id = ? AND state = 'queued' AND locked_until = ?",
+        (state, _clip(error), now_ms() if now is None else now, item_id, token),
+    )
+    return changed == 1
+
+
+async def retry_later(db: Executor, item_id: int, token: int, next_attempt_at: int, error: str) -> bool:
+    """Release a claimed item to be tried again at `next_attempt_at`."""
+    changed = await db.execute(
+        "UPDATE inbox_items SET next_attempt_at = ?, last_error = ?, locked_until = NULL"
+        " WHERE id = ? AND state = 'queued' AND locked_until = ?",
+        (next_attempt_at, _clip(error), item_id, token),
+    )
+    return changed == 1
+
+
+async def counts(db: Executor) -> dict[str, int]:
+    """Items per state (for health checks and the admin page)."""
+    rows = await db.fetchall("SELECT state, COUNT(*) AS n FROM inbox_items GROUP BY state")
+    found = {str(r["state"]): int(r["n"]) for r in rows}
+    return {state: found.get(state, 0) for state in STATES}
+
+
+async def purge_finished(db: Executor, *, older_than: int, limit: int = 10_000) -> int:
+    """Forget processed items received before `older_than` (ms). Their ids stay deduplicated meanwhile."""
+    return await db.execute(
+        "DELETE FROM inbox_items WHERE id IN (SELECT id FROM inbox_items WHERE state <> 'queued'"
+        " AND received_at < ? ORDER BY id LIMIT ?)",
+        (older_than, limit),
+    )
+
+
+def _clip(error: str | None) -> str | None:
+    return None if error is None else error[:MAX_ERROR_CHARS]
