@@ -1,0 +1,188 @@
+"""Applying stored inbox items: parse, dispatch to the handler of the activity's family, commit.
+
+`process_item` runs one claimed `inbox_items` row. The handler fetches what it needs first; its
+writes then run in one transaction together with marking the row done (fenced by the claim), so
+an item is applied exactly once even if it is delivered again, processed by two workers, or the
+process dies half-way. Unknown activity types are marked `ignored`; a failure that may pass is
+retried with backoff (federation.retry.INBOX_POLICY); anything else ends `ignored` or `failed`
+with its reason on the row. Nothing here raises: the worker survives any input.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import orjson
+
+from activitypub.parse_activity import ParsedActivity
+from activitypub.values import DocumentError
+from federation import handlers_actor, handlers_follow, handlers_interaction, handlers_moderation, handlers_note
+from federation.fetch import Fetcher, FetchError
+from federation.handling import Apply, Context, Ignored, RetryLater
+from federation.instance import Instance
+from federation.policy import domain_of
+from federation.retry import INBOX_POLICY, decide
+from storage import accounts, follows, interactions, remote, statuses
+from storage import inbox as inbox_store
+from storage.db import Database, Row
+from storage.ids import now_ms
+from storage.statuses import StatusRefused
+
+log = logging.getLogger("atrium.federation.process")
+
+Handler = Callable[[Context], Awaitable[Apply | None]]
+UndoHandler = Callable[[Context, str | None, ParsedActivity | None], Awaitable[Apply | None]]
+
+
+class _LostClaim(Exception):
+    """Another worker re-claimed the item after our lock expired: leave it to them."""
+
+
+async def _on_create(ctx: Context) -> Apply | None:
+    obj = await handlers_note.object_of(ctx)
+    if handlers_note.is_vote(obj):
+        return await handlers_interaction.prepare_vote(ctx, obj)
+    return await handlers_note.on_create_note(ctx, obj)
+
+
+async def _on_update(ctx: Context) -> Apply | None:
+    if handlers_note.is_actor_update(ctx):
+        return await handlers_actor.on_update_actor(ctx)
+    return await handlers_note.on_update_note(ctx)
+
+
+async def _on_delete(ctx: Context) -> Apply | None:
+    if ctx.activity.object_id == ctx.actor["uri"]:
+        return await handlers_actor.on_delete_actor(ctx)
+    return await handlers_note.on_delete_object(ctx)
+
+
+_UNDO: dict[str, UndoHandler] = {
+    "Follow": handlers_follow.on_undo_follow,
+    "Like": handlers_interaction.on_undo_like,
+    "Announce": handlers_interaction.on_undo_announce,
+    "Block": handlers_moderation.on_undo_block,
+}
+
+
+async def _undone_type(ctx: Context, inner_id: str | None) -> str | None:
+    """What an Undo given only by id undoes, from what we stored under that id."""
+    if not inner_id:
+        return None
+    if await follows.get_by_uri(ctx.db, inner_id) is not None:
+        return "Follow"
+    if await interactions.get_favourite_by_uri(ctx.db, inner_id) is not None:
+        return "Like"
+    if await remote.get_block_by_uri(ctx.db, inner_id) is not None:
+        return "Block"
+    boost = await statuses.get_by_uri(ctx.db, inner_id)
+    if boost is not None and boost["reblog_of_id"] is not None:
+        return "Announce"
+    return None
+
+
+async def _on_undo(ctx: Context) -> Apply | None:
+    inner = ctx.activity.object if isinstance(ctx.activity.object, ParsedActivity) else None
+    inner_id = ctx.activity.object_id
+    if inner is not None and inner.actor != ctx.actor["uri"]:
+        raise Ignored("Undo of someone else's activity")
+    kind = inner.type if inner is not None else await _undone_type(ctx, inner_id)
+    handler = _UNDO.get(kind or "")
+    if handler is None:
+        raise Ignored(f"Undo of {kind or 'something unknown'}")
+    return await handler(ctx, inner_id, inner)
+
+
+HANDLERS: dict[str, Handler] = {
+    "Follow": handlers_follow.on_follow,
+    "Accept": handlers_follow.on_accept,
+    "Reject": handlers_follow.on_reject,
+    "Undo": _on_undo,
+    "Create": _on_create,
+    "Update": _on_update,
+    "Delete": _on_delete,
+    "Like": handlers_interaction.on_like,
+    "Announce": handlers_interaction.on_announce,
+    "Block": handlers_moderation.on_block,
+    "Flag": handlers_moderation.on_flag,
+    "Move": handlers_actor.on_move,
+}
+
+
+async def process_item(db: Database, instance: Instance, fetcher: Fetcher, item: Row) -> str:
+    """Apply one claimed inbox item; returns the state it ended in (done, ignored, failed, queued)."""
+    item_id, token = int(item["id"]), int(item["locked_until"])
+    try:
+        ctx = await _context(db, instance, fetcher, item)
+        handler = HANDLERS.get(ctx.activity.type)
+        if handler is None:
+            raise Ignored(f"{ctx.activity.type} is not handled")
+        apply = await handler(ctx)
+        async with db.transaction() as tx:
+            if not await inbox_store.finish(tx, item_id, token, "done"):
+                raise _LostClaim
+            if apply is not None:
+                await apply(tx)
+        return "done"
+    except _LostClaim:
+        return "lost"
+    except (Ignored, DocumentError, StatusRefused) as error:
+        await inbox_store.finish(db, item_id, token, "ignored", error=f"{type(error).__name__}: {error}")
+        return "ignored"
+    except (RetryLater, FetchError) as error:
+        return await _retry(db, item, token, f"{type(error).__name__}: {error}")
+    except Exception as error:
+        # A bug or a database hiccup: keep the item, try again later, and say so in the logs.
+        log.exception("inbox item %s (%s) failed", item_id, item["activity_id"])
+        return await _retry(db, item, token, f"{type(error).__name__}: {error}")
+
+
+async def _retry(db: Database, item: Row, token: int, reason: str) -> str:
+    now = now_ms()
+    decision = decide(
+        status=None,
+        attempt=int(item["attempts"]),
+        elapsed=(now - int(item["received_at"])) / 1000,
+        now=datetime.now(UTC),
+        rand=random.random(),
+        policy=INBOX_POLICY,
+    )
+    if decision.kind == "retry" and decision.delay is not None:
+        await inbox_store.retry_later(db, int(item["id"]), token, now + int(decision.delay * 1000), reason)
+        return "queued"
+    await inbox_store.finish(db, int(item["id"]), token, "failed", error=reason)
+    return "failed"
+
+
+async def _context(db: Database, instance: Instance, fetcher: Fetcher, item: Row) -> Context:
+    try:
+        document = orjson.loads(item["body"])
+    except orjson.JSONDecodeError as error:
+        raise Ignored(f"not JSON: {error}") from None
+    activity = ParsedActivity.from_document(document)
+    if activity.actor != item["actor_uri"]:
+        raise Ignored("the stored actor and the activity's differ")
+    if not instance.policy.allow(domain_of(activity.actor)):
+        raise Ignored("this instance no longer federates with the actor's host")
+    actor = await accounts.get_by_uri(db, activity.actor)
+    if actor is None:
+        try:
+            actor = await fetcher.get_actor(activity.actor)
+        except FetchError as error:
+            if error.retryable:
+                raise
+            raise Ignored(f"the actor is unknown: {error}") from None
+    if actor["suspended_at"] is not None:
+        raise Ignored("the actor is suspended")
+    return Context(
+        db=db,
+        instance=instance,
+        fetcher=fetcher,
+        activity=activity,
+        actor=actor,
+        item_id=int(item["id"]),
+        recipient_account_id=item["recipient_account_id"],
+    )

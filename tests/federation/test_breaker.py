@@ -1,0 +1,50 @@
+"""federation.breaker: a dead peer is left alone for a while, then probed by exactly one request."""
+
+from __future__ import annotations
+
+from federation.breaker import BreakerPolicy, CircuitBreaker
+from storage.db import SQLiteDatabase
+
+POLICY = BreakerPolicy(threshold=3, base_open=10.0, max_open=100.0, probe_timeout=5.0)
+
+
+def test_the_circuit_opens_at_the_threshold_and_the_wait_grows_to_a_cap() -> None:
+    assert [POLICY.open_for(n) for n in (1, 2, 3, 4, 5, 10, 1000)] == [0, 0, 10, 20, 40, 100, 100]
+
+
+async def test_failures_open_the_circuit_and_one_probe_closes_it(db: SQLiteDatabase) -> None:
+    breaker = CircuitBreaker(db, POLICY)
+    # Given a host failing three times in a row
+    assert await breaker.record_failure("lyon.example", 0) is None
+    assert await breaker.record_failure("lyon.example", 1) is None
+    reopen = await breaker.record_failure("lyon.example", 2)
+    # Then its circuit is open: nothing passes until the wait is over
+    assert reopen == 2 + 10_000
+    assert not await breaker.allow("lyon.example", 5_000)
+    assert await breaker.retry_at("lyon.example", 5_000) == reopen
+    # When the wait is over, one request probes; others wait for its result
+    assert await breaker.allow("lyon.example", reopen)
+    assert not await breaker.allow("lyon.example", reopen + 1)
+    # And a successful probe closes the circuit for everyone
+    await breaker.record_success("lyon.example", reopen + 100)
+    assert await breaker.allow("lyon.example", reopen + 101)
+    assert await breaker.allow("montreal.example", 0)
+
+
+async def test_a_failed_probe_reopens_the_circuit_for_longer(db: SQLiteDatabase) -> None:
+    breaker = CircuitBreaker(db, POLICY)
+    for t in range(3):
+        await breaker.record_failure("lyon.example", t)
+    assert await breaker.allow("lyon.example", 10_002)
+    reopen = await breaker.record_failure("lyon.example", 10_500)
+    assert reopen == 10_500 + 20_000
+    assert not await breaker.allow("lyon.example", 20_000)
+
+
+async def test_a_probe_that_never_reports_back_lets_another_probe_through(db: SQLiteDatabase) -> None:
+    breaker = CircuitBreaker(db, POLICY)
+    for t in range(3):
+        await breaker.record_failure("lyon.example", t)
+    assert await breaker.allow("lyon.example", 10_002)
+    assert not await breaker.allow("lyon.example", 10_002 + 4_999)
+    assert await breaker.allow("lyon.example", 10_002 + 5_000)
