@@ -31,10 +31,11 @@
     if (el && typeof n === "number") el.textContent = n > 0 ? String(n) : "";
   }
 
+  var verbs = { like: "favourite", boost: "reblog", mark: "bookmark" };
   function toggle(button, on, url) {
     button.setAttribute("aria-pressed", on ? "true" : "false");
-    var base = url.replace(/\/[a-z]+$/, "/");
-    var next = base + (on ? button.getAttribute("data-on") : button.getAttribute("data-off"));
+    var verb = verbs[button.classList[1]];
+    var next = url.replace(/\/[a-z]+$/, "/") + (on ? "un" + verb : verb);
     if (button.hasAttribute("formaction")) button.setAttribute("formaction", next);
     else button.form.setAttribute("action", next);
   }

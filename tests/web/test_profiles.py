@@ -1,0 +1,67 @@
+"""Profiles with employee fields and org chart; following, and the locked-account request flow."""
+
+from __future__ import annotations
+
+from .conftest import Browser, Site
+
+
+async def test_profile_shows_department_title_manager_and_location(site: Site, alice: Browser) -> None:
+    page = (await alice.get("/@alice")).text
+    assert "<h1 id=\"profile-name\">Alice Martin</h1>" in page
+    for fact in ("Developer", "Engineering", "Paris", 'href="/@carol">Carol Manager</a>'):
+        assert fact in page
+    manager = (await alice.get("/@carol")).text
+    assert "Direct reports" in manager and "Alice Martin" in manager
+
+
+async def test_unknown_profile_is_404(site: Site, alice: Browser) -> None:
+    assert (await alice.get("/@nobody")).status_code == 404
+    assert (await alice.get("/@someone@elsewhere.example")).status_code == 404
+
+
+async def test_follow_and_unfollow_an_open_account(site: Site, alice: Browser) -> None:
+    response = await alice.post("/@carol/follow", csrf_from="/@carol", headers={"Referer": "http://paris.test/@carol"})
+    assert response.status_code == 303 and response.headers["location"] == "/@carol"
+    page = (await alice.get("/@carol")).text
+    assert 'action="/@carol/unfollow"' in page and '<strong class="followers-count">1</strong>' in page
+    assert "Alice Martin" in (await alice.get("/@carol/followers")).text
+    assert "Carol Manager" in (await alice.get("/@alice/following")).text
+    done = await alice.post("/@carol/unfollow", json=True)
+    assert done.json() == {"ok": True, "following": False, "requested": False, "followers_count": 0}
+
+
+async def test_locked_account_approves_a_follow_request(site: Site, alice: Browser) -> None:
+    # When alice asks to follow bob, whose account is locked
+    response = await alice.post("/@bob/follow", json=True)
+    assert response.json()["requested"] is True and response.json()["following"] is False
+    assert "Cancel request" in (await alice.get("/@bob")).text
+    # Then bob is notified and sees the request
+    bob = await site.signed_in("bob")
+    assert "asked to follow you" in (await bob.get("/notifications")).text
+    requests = (await bob.get("/follow_requests")).text
+    assert "Alice Martin" in requests
+    alice_id = await site.ctx.db.fetchval("SELECT id FROM accounts WHERE username = 'alice'")
+    # When he accepts
+    accepted = await bob.post(f"/follow_requests/{alice_id}/authorize", csrf_from="/follow_requests")
+    assert accepted.status_code == 303
+    assert "No pending follow requests." in (await bob.get("/follow_requests")).text
+    # Then alice follows him, and sees his followers-only posts
+    assert 'action="/@bob/unfollow"' in (await alice.get("/@bob")).text
+    await bob.post("/statuses", {"text": "quarterly numbers, followers only", "visibility": "followers"})
+    assert "quarterly numbers" in (await alice.get("/")).text
+
+
+async def test_declined_request_leaves_no_follow(site: Site, alice: Browser) -> None:
+    await alice.post("/@bob/follow", json=True)
+    bob = await site.signed_in("bob")
+    alice_id = await site.ctx.db.fetchval("SELECT id FROM accounts WHERE username = 'alice'")
+    await bob.post(f"/follow_requests/{alice_id}/reject", csrf_from="/follow_requests")
+    assert 'action="/@bob/follow"' in (await alice.get("/@bob")).text
+    # Answering a request that does not exist is a 404, not a crash
+    again = await bob.post(f"/follow_requests/{alice_id}/authorize", csrf_from="/follow_requests")
+    assert again.status_code == 404
+
+
+async def test_cannot_follow_oneself(site: Site, alice: Browser) -> None:
+    response = await alice.post("/@alice/follow", json=True)
+    assert response.status_code == 422 and response.json()["error"] == "You cannot follow yourself"
