@@ -1,0 +1,74 @@
+"""Streaming events shared between web workers: one row per thing that happened, read by every worker.
+
+Rows carry ids and what the event is about, never a rendered entity: each worker renders for the
+connections it holds (who may see what is decided at delivery time, per viewer). On PostgreSQL an
+insert also NOTIFYs `CHANNEL`, so listening workers wake at once instead of at their next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .db import Executor, Row
+from .ids import new_id, now_ms
+
+CHANNEL = "atrium_stream"
+BATCH = 500
+
+
+async def append(db: Executor, stream: str, event: str, payload: str) -> int:
+    event_id = new_id()
+    await db.execute(
+        "INSERT INTO stream_events (id, stream, event, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        (event_id, stream, event, payload, now_ms()),
+    )
+    if db.dialect == "postgresql":
+        await db.execute("SELECT pg_notify(?, ?)", (CHANNEL, str(event_id)))
+    return event_id
+
+
+async def since(db: Executor, after_id: int, limit: int = BATCH) -> list[Row]:
+    return await db.fetchall(
+        "SELECT id, stream, event, payload, created_at FROM stream_events WHERE id > ? ORDER BY id LIMIT ?",
+        (after_id, limit),
+    )
+
+
+async def purge(db: Executor, *, older_than_ms: int) -> int:
+    return await db.execute("DELETE FROM stream_events WHERE created_at < ?", (older_than_ms,))
+
+
+async def notifications_since(db: Executor, after_id: int, account_ids: Sequence[int], limit: int = BATCH) -> list[Row]:
+    """New notifications of the given (connected) accounts, oldest first."""
+    if not account_ids:
+        return []
+    marks = ",".join("?" * len(account_ids))
+    return await db.fetchall(
+        f"SELECT * FROM notifications WHERE id > ? AND account_id IN ({marks}) ORDER BY id LIMIT ?",
+        (after_id, *account_ids, limit),
+    )
+
+
+async def home_recipients(db: Executor, status_id: int, account_ids: Sequence[int]) -> set[int]:
+    """Which of these accounts got the status in their home feed."""
+    if not account_ids:
+        return set()
+    marks = ",".join("?" * len(account_ids))
+    rows = await db.fetchall(
+        f"SELECT account_id FROM home_feed WHERE status_id = ? AND account_id IN ({marks})", (status_id, *account_ids)
+    )
+    return {int(r["account_id"]) for r in rows}
+
+
+async def hidden_authors(db: Executor, author_id: int, viewer_ids: Sequence[int]) -> set[int]:
+    """Viewers who block or mute the author, or whom the author blocks: they get none of its posts."""
+    if not viewer_ids:
+        return set()
+    marks = ",".join("?" * len(viewer_ids))
+    rows = await db.fetchall(
+        f"SELECT account_id AS viewer FROM blocks WHERE target_account_id = ? AND account_id IN ({marks})"
+        f" UNION SELECT target_account_id AS viewer FROM blocks WHERE account_id = ? AND target_account_id IN ({marks})"
+        f" UNION SELECT account_id AS viewer FROM mutes WHERE target_account_id = ? AND account_id IN ({marks})",
+        (author_id, *viewer_ids, author_id, *viewer_ids, author_id, *viewer_ids),
+    )
+    return {int(r["viewer"]) for r in rows}
