@@ -53,9 +53,21 @@ def reencode(data: bytes) -> bytes:
 
 
 async def store(ctx: Context, account_id: int, data: bytes) -> str:
-    """Re-encode and write an avatar; returns its path relative to the media folder."""
+    """Re-encode and write an avatar; returns its path relative to the media folder.
+
+    The media service (client API) does the same for its uploads; when it is installed it is used,
+    so that avatars from the API and from the web are one and the same thing."""
     from starlette.concurrency import run_in_threadpool
 
+    from ..services.statuses import ServiceError
+    from . import media_form
+
+    service = media_form.service()
+    if service is not None and hasattr(service, "store_profile_image"):
+        try:
+            return str(await service.store_profile_image(ctx, account_id, data, "avatars"))
+        except ServiceError as exc:
+            raise AvatarRefused(exc.message) from None
     encoded = await run_in_threadpool(reencode, data)
     folder = ctx.settings.media_dir / "avatars"
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from ..services.statuses import ServiceError
 MAX_FILES = 4
 
 
-def _service() -> Any | None:
+def service() -> Any | None:
     if importlib.util.find_spec("server.services.media") is None:
         return None
     module = importlib.import_module("server.services.media")
@@ -25,7 +25,7 @@ def _service() -> Any | None:
 
 
 def available() -> bool:
-    return _service() is not None
+    return service() is not None
 
 
 async def save_uploads(web: Any) -> list[int]:
@@ -34,8 +34,8 @@ async def save_uploads(web: Any) -> list[int]:
     uploads = [f for f in form.getlist("media") if isinstance(f, UploadFile) and f.filename] if form else []
     if not uploads:
         return []
-    service = _service()
-    if service is None:
+    media = service()
+    if media is None:
         raise ServiceError(422, "Attachments are not available on this instance yet")
     if len(uploads) > MAX_FILES:
         raise ServiceError(422, "At most 4 attachments")
@@ -44,5 +44,5 @@ async def save_uploads(web: Any) -> list[int]:
     for index, upload in enumerate(uploads):
         data = await upload.read()
         alt = alts[index][:1500] if index < len(alts) else ""
-        ids.append(int(await service.save_upload(web.ctx, web.user.account, data, description=alt)))
+        ids.append(int(await media.save_upload(web.ctx, web.user.account, data, description=alt)))
     return ids

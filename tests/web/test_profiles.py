@@ -65,3 +65,28 @@ async def test_declined_request_leaves_no_follow(site: Site, alice: Browser) -> 
 async def test_cannot_follow_oneself(site: Site, alice: Browser) -> None:
     response = await alice.post("/@alice/follow", json=True)
     assert response.status_code == 422 and response.json()["error"] == "You cannot follow yourself"
+
+
+async def test_remote_colleague_profile_and_post_pages(site: Site, alice: Browser) -> None:
+    # Given a colleague on the Lyon instance that this instance already knows
+    from storage import accounts as account_store
+    from storage.statuses import NewStatus, create
+
+    async with site.ctx.db.transaction() as tx:
+        remote_id = await account_store.upsert_remote(tx, "https://lyon.example/users/bob", "lyon.example", {
+            "username": "bob", "display_name": "Bob in Lyon", "url": "https://lyon.example/@bob",
+            "department": "Support", "title": "Support lead", "note": "<p>Hi<script>alert(1)</script></p>"})
+        status_id = await create(tx, NewStatus(account_id=remote_id, uri="https://lyon.example/users/bob/statuses/1",
+                                               visibility="company", local=False, content="<p>Bonjour from Lyon</p>"))
+    # When alice opens his profile here
+    page = (await alice.get("/@bob@lyon.example")).text
+    # Then she sees his employee fields, a sanitized bio, and his company post
+    assert "Bob in Lyon" in page and "Support lead" in page and "Support" in page
+    assert "<script>" not in page and "Open on their instance" in page
+    assert f'href="/@bob@lyon.example/{status_id}"' in page
+    post = await alice.get(f"/@bob@lyon.example/{status_id}")
+    assert post.status_code == 200 and "Bonjour from Lyon" in post.text
+    # And the post's page refuses a mismatched author
+    assert (await alice.get(f"/@alice/{status_id}")).status_code == 404
+    # Anonymous visitors are not shown remote people
+    assert (await site.browser().get("/@bob@lyon.example")).status_code == 303
