@@ -79,7 +79,10 @@ async def actor(request: Request) -> Response:
     if not wants_activity_json(request):
         return RedirectResponse(ctx.urls.profile(account["username"]), status_code=302)
     manager = await account_store.get(ctx.db, int(account["manager_id"])) if account["manager_id"] else None
-    return activity_response(render.actor_document(account, ctx.urls, manager=manager))
+    return activity_response(render.actor_document(
+        account, ctx.instance, manager_uri=manager["uri"] if manager else None,
+        manager_label=(manager["display_name"] or manager["username"]) if manager else None,
+    ))
 
 
 async def instance_actor(request: Request) -> Response:
@@ -87,7 +90,7 @@ async def instance_actor(request: Request) -> Response:
     account = await account_store.get_by_uri(ctx.db, ctx.urls.instance_actor)
     if account is None:
         raise HTTPError(404, "No instance actor")
-    return activity_response(render.actor_document(account, ctx.urls))
+    return activity_response(render.actor_document(account, ctx.instance))
 
 
 async def status_object(request: Request) -> Response:
@@ -106,9 +109,9 @@ async def status_object(request: Request) -> Response:
         raise HTTPError(404, "Record not found")
     bundle = await hydrate.load_status(ctx.db, status_id)
     assert bundle is not None
-    document = render.note_document(bundle, ctx.urls, ctx.settings.company_audience)
+    document = render.note_object(bundle, ctx.instance)
     if request.url.path.endswith("/activity"):
-        document = render.create_activity(bundle, ctx.urls, ctx.settings.company_audience)
+        document = render.create_activity(bundle, ctx.instance)
     return activity_response(document, private=row["visibility"] not in ("public", "unlisted"))
 
 
@@ -144,7 +147,7 @@ async def outbox(request: Request) -> Response:
     page = Page(max_id=cursor or None, limit=COLLECTION_PAGE_SIZE)
     ids = await timelines.account_statuses(ctx.db, Viewer.anonymous(), int(account["id"]), page, exclude_reblogs=True)
     bundles = await hydrate.load_statuses(ctx.db, ids)
-    items = [render.create_activity(b, ctx.urls, ctx.settings.company_audience) for b in bundles]
+    items = [render.create_activity(b, ctx.instance) for b in bundles]
     for item in items:
         item.pop("@context", None)
     next_page = f"{collection_id}?page={ids[-1]}" if len(ids) == COLLECTION_PAGE_SIZE else None
@@ -187,7 +190,7 @@ async def featured(request: Request) -> Response:
     account = await _local_account(ctx, request.path_params["username"])
     ids = await timelines.filter_visible(ctx.db, Viewer.anonymous(), await interactions.pinned_ids(ctx.db, int(account["id"])))
     bundles = await hydrate.load_statuses(ctx.db, ids)
-    items = [render.note_document(b, ctx.urls, ctx.settings.company_audience) for b in bundles]
+    items = [render.note_object(b, ctx.instance) for b in bundles]
     for item in items:
         item.pop("@context", None)
     return activity_response(build_ordered_collection(account["featured_url"], total_items=len(items), items=items))
@@ -213,11 +216,11 @@ async def webfinger(request: Request) -> Response:
         username = resource[len(ctx.urls.base + "/users/"):].split("/")[0]
     elif resource.startswith(ctx.urls.base + "/@"):
         username = resource[len(ctx.urls.base + "/@"):].split("/")[0]
-    elif resource in (ctx.urls.instance_actor, ctx.urls.base, ctx.urls.base + "/"):
-        username = "atrium.internal"
-    if not username:
-        raise HTTPError(404, "Not an account of this instance")
-    row = await account_store.get_local_by_username(ctx.db, username)
+    row = None
+    if resource in (ctx.urls.instance_actor, ctx.urls.base, ctx.urls.base + "/"):
+        row = await account_store.get_by_uri(ctx.db, ctx.urls.instance_actor)
+    elif username:
+        row = await account_store.get_local_by_username(ctx.db, username)
     if row is None or row["suspended_at"] is not None:
         raise HTTPError(404, "No such account")
     document = build_webfinger(

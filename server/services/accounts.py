@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from federation import instance as federation_instance
 from federation.keys import generate_rsa_keypair
 from storage import accounts as account_store
 from storage.accounts import NewLocalAccount
@@ -18,6 +19,9 @@ from .passwords import WeakPassword, generate_password, hash_password
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 RESERVED = {"actor", "inbox", "api", "oauth", "static", "media", "users", "tags", "well-known",
             "instance", "nodeinfo", "settings", "about", "root", "system", "atrium"}
+
+
+# Kept for callers that filter it out of lists; the instance actor is named after the host.
 INSTANCE_ACTOR = "atrium.internal"
 
 
@@ -101,32 +105,18 @@ async def create_account(
 
 async def ensure_instance_actor(ctx: Context) -> Row:
     """The instance's own `Application` actor, which signs fetches (for authorized-fetch peers)."""
-    row = await account_store.get_by_uri(ctx.db, ctx.urls.instance_actor)
-    if row is not None:
-        return row
-    other = await account_store.get_local_by_username(ctx.db, INSTANCE_ACTOR)
+    other = await ctx.db.fetchone(
+        "SELECT uri FROM accounts WHERE domain IS NULL AND actor_type = 'Application' AND uri <> ?",
+        (ctx.urls.instance_actor,),
+    )
     if other is not None:
         # Actor ids embed the domain and peers cache them: an instance cannot silently change domain.
         raise AccountError(
             f"ATRIUM_DOMAIN: this database belongs to {other['uri'].rsplit('/actor', 1)[0]}, not {ctx.urls.base};"
             " set ATRIUM_DOMAIN and ATRIUM_SCHEME back, or start from a new data folder"
         )
-    private_pem, public_pem = generate_rsa_keypair()
-    urls = ctx.urls
-    async with ctx.db.transaction() as tx:
-        if await account_store.get_by_uri(tx, urls.instance_actor) is None:
-            await account_store.create_local_account(
-                tx,
-                NewLocalAccount(
-                    username=INSTANCE_ACTOR, uri=urls.instance_actor, url=urls.base + "/about",
-                    inbox_url=urls.instance_actor + "/inbox", outbox_url=urls.instance_actor + "/outbox",
-                    followers_url=urls.instance_actor + "/followers", following_url=urls.instance_actor + "/following",
-                    featured_url=urls.instance_actor + "/collections/featured", shared_inbox_url=urls.shared_inbox,
-                    public_key_pem=public_pem, private_key_pem=private_pem, display_name=ctx.settings.instance_name,
-                    actor_type="Application", locked=True, discoverable=False, bot=True,
-                ),
-            )
-    row = await account_store.get_by_uri(ctx.db, urls.instance_actor)
+    await federation_instance.ensure_instance_actor(ctx.db, ctx.instance)
+    row = await account_store.get_by_uri(ctx.db, ctx.urls.instance_actor)
     assert row is not None
     return row
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activitypub.builders import build_accept, build_block, build_follow, build_reject, build_undo
+from federation import render
 from storage import accounts as account_store
 from storage import follows, outbox
 from storage.db import Row
@@ -30,7 +30,7 @@ async def follow(ctx: Context, account: Row, target: Row, *, reblogs: bool | Non
             row, _ = await follows.request(tx, int(account["id"]), int(target["id"]), None, accept=False)
             follow_id = ctx.urls.activity(account["username"], "follows", row["id"])
             await tx.execute("UPDATE follows SET uri = ? WHERE id = ?", (follow_id, row["id"]))
-            body = build_follow(follow_id, account["uri"], target["uri"])
+            body = render.follow_activity(account, target, follow_id)
             await outbox.enqueue(tx, activity_id=follow_id, activity_type="Follow", account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(target["id"])]}, object_uri=target["uri"])
         if reblogs is not None or notify is not None:
@@ -45,10 +45,8 @@ async def unfollow(ctx: Context, account: Row, target: Row) -> None:
         removed = await follows.remove(tx, int(account["id"]), int(target["id"]))
         if removed is not None and target["domain"] is not None:
             follow_id = removed["uri"] or ctx.urls.activity(account["username"], "follows", removed["id"])
-            follow_doc = build_follow(follow_id, account["uri"], target["uri"])
-            undo_id = follow_id + "/undo"
-            body = build_undo(undo_id, account["uri"], follow_doc)
-            await outbox.enqueue(tx, activity_id=undo_id, activity_type="Undo", account_id=int(account["id"]),
+            body = render.undo_follow_activity(account, target, follow_id)
+            await outbox.enqueue(tx, activity_id=body["id"], activity_type="Undo", account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(target["id"])]}, object_uri=target["uri"])
 
 
@@ -63,11 +61,9 @@ async def answer_request(ctx: Context, account: Row, requester: Row, *, accept: 
         else:
             await follows.remove(tx, int(requester["id"]), int(account["id"]))
         if requester["domain"] is not None and row["uri"]:
-            follow_doc = build_follow(row["uri"], requester["uri"], account["uri"])
-            kind = "accept" if accept else "reject"
-            answer_id = ctx.urls.activity(account["username"], kind, row["id"])
-            body = (build_accept if accept else build_reject)(answer_id, account["uri"], follow_doc)
-            await outbox.enqueue(tx, activity_id=answer_id, activity_type=body["type"], account_id=int(account["id"]),
+            answer = render.accept_follow_activity if accept else render.reject_follow_activity
+            body = answer(account, requester, row["uri"])
+            await outbox.enqueue(tx, activity_id=body["id"], activity_type=body["type"], account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(requester["id"])]}, object_uri=row["uri"])
 
 
@@ -76,7 +72,7 @@ async def block(ctx: Context, account: Row, target: Row) -> None:
         await follows.block(tx, int(account["id"]), int(target["id"]))
         if target["domain"] is not None:
             block_id = ctx.urls.activity(account["username"], "blocks", target["id"])
-            body = build_block(block_id, account["uri"], target["uri"])
+            body = render.block_activity(account, target, block_id)
             await outbox.enqueue(tx, activity_id=block_id, activity_type="Block", account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(target["id"])]}, object_uri=target["uri"])
 
@@ -85,9 +81,8 @@ async def unblock(ctx: Context, account: Row, target: Row) -> None:
     async with ctx.db.transaction() as tx:
         if await follows.unblock(tx, int(account["id"]), int(target["id"])) and target["domain"] is not None:
             block_id = ctx.urls.activity(account["username"], "blocks", target["id"])
-            undo_id = block_id + "/undo"
-            body = build_undo(undo_id, account["uri"], build_block(block_id, account["uri"], target["uri"]))
-            await outbox.enqueue(tx, activity_id=undo_id, activity_type="Undo", account_id=int(account["id"]),
+            body = render.undo_block_activity(account, target, block_id)
+            await outbox.enqueue(tx, activity_id=body["id"], activity_type="Undo", account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(target["id"])]}, object_uri=target["uri"])
 
 

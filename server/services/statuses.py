@@ -7,12 +7,10 @@ transaction (storage.outbox), so that the local change and its federation are ne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from activitypub.constants import AS_PUBLIC
 from activitypub.content import MentionTarget, extract_mentions, format_post
 from activitypub.html import sanitize_plain
 from federation import render
@@ -211,16 +209,10 @@ def _narrowest(requested: str, parent: str) -> str:
 async def _queue_status_activity(ctx: Context, tx: Executor, status_id: int, kind: str) -> None:
     bundle = await hydrate.load_status(tx, status_id)
     assert bundle is not None
-    audience = delivery_audience(
-        bundle.status["visibility"], [int(m["id"]) for m in bundle.mentions if m["domain"]]
-    )
-    if audience is None:
-        return
-    company = ctx.settings.company_audience
-    if kind == "Create":
-        body = render.create_activity(bundle, ctx.urls, company)
-    else:
-        body = render.update_activity(bundle, ctx.urls, company)
+    audience = render.status_audience(bundle)
+    if not audience:
+        return  # local-only: never federated
+    body = render.create_activity(bundle, ctx.instance) if kind == "Create" else render.update_activity(bundle, ctx.instance)
     await outbox.enqueue(
         tx, activity_id=body["id"], activity_type=kind, account_id=int(bundle.account["id"]), body=body,
         audience=audience, object_uri=bundle.status["uri"],
@@ -271,18 +263,22 @@ async def delete_status(ctx: Context, actor: Row, status_id: int, *, as_admin: b
     assert author is not None
     bundle = await hydrate.load_status(ctx.db, status_id)
     async with ctx.db.transaction() as tx:
-        await statuses.delete(tx, status_id)
-        if current["local"] and bundle is not None and current["reblog_of_id"] is None:
+        if current["local"] and bundle is not None and bundle.reblog is not None:
+            original_author = bundle.reblog.account
             audience = delivery_audience(
-                current["visibility"], [int(m["id"]) for m in bundle.mentions if m["domain"]]
+                bundle.status["visibility"], [int(original_author["id"])] if original_author["domain"] else []
             )
             if audience is not None:
-                to, cc = render.addressing(bundle, ctx.settings.company_audience)
-                body = render.delete_activity(current, author, to, cc)
+                body = render.undo_announce_activity(bundle, ctx.instance)
+                await outbox.enqueue(tx, activity_id=body["id"], activity_type="Undo", account_id=int(author["id"]),
+                                     body=body, audience=audience, object_uri=current["uri"])
+        elif current["local"] and bundle is not None:
+            audience = render.status_audience(bundle)
+            if audience:
+                body = render.delete_activity(bundle, ctx.instance)
                 await outbox.enqueue(tx, activity_id=body["id"], activity_type="Delete", account_id=int(author["id"]),
                                      body=body, audience=audience, object_uri=current["uri"])
-        elif current["local"] and current["reblog_of_id"] is not None:
-            await _queue_undo_announce(ctx, tx, current, author)
+        await statuses.delete(tx, status_id)
     await events.emit(ctx, "status.deleted", status_id=status_id, account_id=int(current["account_id"]),
                       visibility=current["visibility"])
     return current
@@ -294,21 +290,14 @@ async def favourite(ctx: Context, account: Row, status_id: int) -> None:
         if not await interactions.favourite(tx, int(account["id"]), status):
             return
         await adoption.record(tx, int(account["id"]), "reactions")
-        if not status["local"] or status["account_id"] != account["id"]:
-            author = await account_store.get(tx, int(status["account_id"]))
-            if author is not None and author["domain"]:
-                like_id = ctx.urls.activity(account["username"], "likes", status_id)
-                await tx.execute("UPDATE favourites SET uri = ? WHERE account_id = ? AND status_id = ?",
-                                 (like_id, account["id"], status_id))
-                body = _like(like_id, account["uri"], status["uri"])
-                await outbox.enqueue(tx, activity_id=like_id, activity_type="Like", account_id=int(account["id"]),
-                                     body=body, audience={"accounts": [int(author["id"])]}, object_uri=status["uri"])
-
-
-def _like(like_id: str, actor: str, object_uri: str) -> dict[str, Any]:
-    from activitypub.builders import build_like
-
-    return build_like(like_id, actor, object_uri)
+        author = await account_store.get(tx, int(status["account_id"]))
+        if author is not None and author["domain"]:
+            like_id = ctx.urls.activity(account["username"], "likes", status_id)
+            await tx.execute("UPDATE favourites SET uri = ? WHERE account_id = ? AND status_id = ?",
+                             (like_id, account["id"], status_id))
+            body = render.like_activity(account, status, author, like_id)
+            await outbox.enqueue(tx, activity_id=like_id, activity_type="Like", account_id=int(account["id"]),
+                                 body=body, audience={"accounts": [int(author["id"])]}, object_uri=status["uri"])
 
 
 async def unfavourite(ctx: Context, account: Row, status_id: int) -> None:
@@ -320,12 +309,8 @@ async def unfavourite(ctx: Context, account: Row, status_id: int) -> None:
             return
         author = await account_store.get(tx, int(status["account_id"]))
         if author is not None and author["domain"] and row is not None and row["uri"]:
-            from activitypub.builders import build_undo
-
-            like = _like(row["uri"], account["uri"], status["uri"])
-            undo_id = row["uri"] + "/undo"
-            body = build_undo(undo_id, account["uri"], like)
-            await outbox.enqueue(tx, activity_id=undo_id, activity_type="Undo", account_id=int(account["id"]),
+            body = render.undo_like_activity(account, status, author, row["uri"])
+            await outbox.enqueue(tx, activity_id=body["id"], activity_type="Undo", account_id=int(account["id"]),
                                  body=body, audience={"accounts": [int(author["id"])]}, object_uri=status["uri"])
 
 
@@ -356,31 +341,16 @@ async def reblog(ctx: Context, account: Row, status_id: int, visibility: str = "
             return int(existing["id"]) if existing else boost_id
         await adoption.record(tx, int(account["id"]), "reactions")
         if boost_visibility != "local":
-            boost = await statuses.get(tx, boost_id)
-            original_author = await account_store.get(tx, int(status["account_id"]))
-            assert boost is not None and original_author is not None
-            to = [ctx.settings.company_audience] if boost_visibility == "company" else [AS_PUBLIC]
-            body = render.announce_activity(boost, account, status, original_author, to)
+            boost = await hydrate.load_status(tx, boost_id)
+            assert boost is not None and boost.reblog is not None
+            body = render.announce_activity(boost, ctx.instance)
+            original_author = boost.reblog.account
             audience = delivery_audience(boost_visibility, [int(original_author["id"])] if original_author["domain"] else [])
             assert audience is not None
             await outbox.enqueue(tx, activity_id=body["id"], activity_type="Announce", account_id=int(account["id"]),
-                                 body=body, audience=audience, object_uri=boost["uri"])
+                                 body=body, audience=audience, object_uri=boost.status["uri"])
     await events.emit(ctx, "status.created", status_id=boost_id)
     return boost_id
-
-
-async def _queue_undo_announce(ctx: Context, tx: Executor, boost: Row, booster: Row) -> None:
-    from activitypub.builders import build_undo
-
-    original = await statuses.get(tx, int(boost["reblog_of_id"])) if boost["reblog_of_id"] else None
-    announce = {"id": boost["uri"], "type": "Announce", "actor": booster["uri"],
-                "object": original["uri"] if original else boost["uri"]}
-    undo_id = boost["uri"] + "/undo"
-    body = build_undo(undo_id, booster["uri"], announce, to=[AS_PUBLIC], cc=[render.followers_url_of(booster)])
-    audience = delivery_audience(boost["visibility"], [])
-    if audience is not None:
-        await outbox.enqueue(tx, activity_id=undo_id, activity_type="Undo", account_id=int(booster["id"]), body=body,
-                             audience=audience, object_uri=boost["uri"])
 
 
 async def unreblog(ctx: Context, account: Row, status_id: int) -> None:
@@ -403,12 +373,8 @@ async def vote(ctx: Context, account: Row, poll_id: int, choices: Sequence[int])
         await adoption.record(tx, int(account["id"]), "reactions")
         author = await account_store.get(tx, int(status["account_id"]))
         if author is not None and author["domain"]:
-            from activitypub.builders import build_poll_vote
-
-            options = json.loads(poll["options"])
-            for choice in sorted(set(choices)):
-                vote_id = ctx.urls.activity(account["username"], f"votes/{poll_id}", choice)
-                body = build_poll_vote(vote_id + "/activity", vote_id, account["uri"], status["uri"], author["uri"],
-                                       options[choice])
+            bundle = await hydrate.load_status(tx, int(status["id"]))
+            assert bundle is not None
+            for body in render.vote_activities(account, bundle, list(choices)):
                 await outbox.enqueue(tx, activity_id=body["id"], activity_type="Create", account_id=int(account["id"]),
-                                     body=body, audience={"accounts": [int(author["id"])]}, object_uri=vote_id)
+                                     body=body, audience={"accounts": [int(author["id"])]}, object_uri=body["object"]["id"])
