@@ -38,5 +38,10 @@ MESSAGES = (
     N_("Attachments are not available on this instance yet"),
     N_("Upload a JPEG, PNG, GIF or WebP image"),
     N_("The image is too large (8 MB at most)"),
+    N_("The file is empty"),
+    N_("The image has too many pixels (at most 7680 x 4320)"),
+    N_("File type is not supported: upload a JPEG, PNG, GIF or WebP image"),
+    N_("The animation is too long"),
+    N_("The image could not be read: the file is damaged"),
     N_("This form has expired or did not come from Atrium. Reload the page and try again."),
 )

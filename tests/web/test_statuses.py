@@ -129,3 +129,25 @@ async def test_status_page_of_a_company_post_needs_sign_in(site: Site, alice: Br
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/auth/sign_in")
     public_path = await publish(alice, "hello world")
     assert (await site.browser().get(public_path)).status_code == 200
+
+
+async def test_image_attachment_with_alt_text(site: Site, alice: Browser) -> None:
+    import io
+
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 120, 40)).save(image, format="JPEG")
+    compose = (await alice.get("/compose")).text
+    assert 'type="file" name="media"' in compose
+    response = await alice.post("/statuses", {"text": "Our new office", "visibility": "public",
+                                              "media_alt": "An orange wall in the new office"},
+                                files={"media": ("office.jpg", image.getvalue(), "image/jpeg")}, json=True)
+    assert response.status_code == 200, response.text
+    page = (await alice.get(response.json()["path"])).text
+    assert 'alt="An orange wall in the new office"' in page
+    src = page.split('alt="An orange wall', 1)[0].rsplit('<img src="', 1)[1].split('"', 1)[0]
+    assert src.startswith("/media/attachments/") and src.endswith(".webp")
+    assert (await alice.get(src)).status_code == 200
+    refused = await alice.post("/statuses", {"text": "not an image"}, files={"media": ("x.jpg", b"GIF89a-nope", "image/jpeg")})
+    assert refused.status_code == 422 and "JPEG, PNG, GIF or WebP" in refused.text
