@@ -39,7 +39,7 @@ def _statuses(settings: Settings) -> dict[str, Any]:
             "characters_reserved_per_url": 23}
 
 
-def _media(settings: Settings, *, v2: bool) -> dict[str, Any]:
+def _media(settings: Settings) -> dict[str, Any]:
     media: dict[str, Any] = {
         "supported_mime_types": list(SUPPORTED_MIME_TYPES),
         "image_size_limit": settings.max_media_bytes,
@@ -48,9 +48,8 @@ def _media(settings: Settings, *, v2: bool) -> dict[str, Any]:
         "video_size_limit": 0,
         "video_frame_rate_limit": 0,
         "video_matrix_limit": 0,
+        "description_limit": DESCRIPTION_LIMIT,
     }
-    if v2:
-        media["description_limit"] = DESCRIPTION_LIMIT
     return media
 
 
@@ -63,7 +62,8 @@ def instance_v2(settings: Settings, stats: InstanceStats, contact_account: dict[
         "source_url": base + "/about",
         "description": settings.instance_description,
         "usage": {"users": {"active_month": stats.active_month}},
-        "thumbnail": {"url": base + MISSING_HEADER, "blurhash": None, "versions": {}},
+        "thumbnail": {"url": base + MISSING_HEADER, "blurhash": None,
+                      "versions": {"@1x": base + MISSING_HEADER, "@2x": base + MISSING_HEADER}},
         "icon": [],
         "languages": ["en"],
         "configuration": {
@@ -72,7 +72,7 @@ def instance_v2(settings: Settings, stats: InstanceStats, contact_account: dict[
             "vapid": {"public_key": ""},
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": MAX_PINNED},
             "statuses": _statuses(settings),
-            "media_attachments": _media(settings, v2=True),
+            "media_attachments": _media(settings),
             "polls": dict(POLL_LIMITS),
             "translation": {"enabled": False},
             "limited_federation": settings.federation_mode == "closed",
@@ -106,7 +106,7 @@ def instance_v1(settings: Settings, stats: InstanceStats, contact_account: dict[
         "configuration": {
             "accounts": {"max_featured_tags": 0, "max_pinned_statuses": MAX_PINNED},
             "statuses": _statuses(settings),
-            "media_attachments": _media(settings, v2=False),
+            "media_attachments": _media(settings),
             "polls": dict(POLL_LIMITS),
         },
         "contact_account": contact_account,

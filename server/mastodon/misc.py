@@ -84,7 +84,7 @@ def report(row: Row, target_account_json: dict[str, Any]) -> dict[str, Any]:
         "comment": row["comment"],
         "forwarded": bool(row["forward"]),
         "created_at": iso(row["created_at"]),
-        "status_ids": [str(s) for s in json.loads(row["status_ids"] or "[]")] or None,
+        "status_ids": [str(s) for s in json.loads(row["status_ids"] or "[]")],
         "rule_ids": None,
         "target_account": target_account_json,
     }

@@ -37,6 +37,7 @@ AVATAR_SIDE = 400
 HEADER_SIZE = (1500, 500)
 MAX_DESCRIPTION = 1500
 MIME = "image/webp"
+TOO_MANY_PIXELS = "The image has too many pixels (at most 7680 x 4320)"
 
 
 class MediaRefused(ServiceError):
@@ -67,10 +68,12 @@ def _open(data: bytes, max_bytes: int) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise MediaRefused(TOO_MANY_PIXELS) from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise MediaRefused("File type is not supported: upload a JPEG, PNG, GIF or WebP image") from None
     if image.width < 1 or image.height < 1 or image.width * image.height > MAX_PIXELS:
-        raise MediaRefused("The image has too many pixels (at most 7680 x 4320)")
+        raise MediaRefused(TOO_MANY_PIXELS)
     frames = getattr(image, "n_frames", 1)
     if frames > MAX_FRAMES or frames * image.width * image.height > MAX_ANIMATED_PIXELS:
         raise MediaRefused("The animation is too long")
@@ -108,7 +111,8 @@ def _webp(image: Image.Image, *, quality: int = 85) -> bytes:
 
 def _blurhash(image: Image.Image) -> str | None:
     small = image.convert("RGB").resize((32, max(1, round(32 * image.height / image.width))), Image.Resampling.BILINEAR)
-    pixels = list(small.getdata())
+    raw = small.tobytes()
+    pixels = [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
     return blurhash.encode(pixels, small.width, small.height)
 
 

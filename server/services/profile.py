@@ -89,7 +89,7 @@ async def update_profile(ctx: Context, account: Row, changes: ProfileChanges) ->
 
 def federation_instance(ctx: Context) -> Instance:
     """The federation's view of this instance (the wired one, or one built from the settings)."""
-    wired = ctx.extras.get("federation_instance")
+    wired = getattr(ctx, "instance", None) or ctx.extras.get("federation_instance")
     if isinstance(wired, Instance):
         return wired
     settings = ctx.settings
