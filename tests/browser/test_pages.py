@@ -53,6 +53,24 @@ def seeded(paris: Instance, chromium: Browser) -> Instance:
     alice.get_by_role("button", name="Publish").click()
     alice.wait_for_url(paris.url("/"))
     alice.locator("article.status", has_text="Welcome to the").locator("button.like").click()
+    expect(alice.locator("article.status", has_text="Welcome to the").locator("button.like")).to_have_attribute(
+        "aria-pressed", "true")
+    context.close()
+    # Carol answers: alice has notifications to read
+    context = new_context(chromium)
+    carol = context.new_page()
+    sign_in(carol, paris, "carol")
+    carol.goto(paris.url("/company"))
+    post = carol.locator("article.status", has_text="Outage details")
+    post.locator("button.like").click()
+    expect(post.locator("button.like")).to_have_attribute("aria-pressed", "true")
+    post.locator("a.when").click()
+    carol.get_by_label("Your post").fill("@alice thanks for the clear write-up, let's discuss it on Thursday")
+    carol.get_by_role("button", name="Reply").click()
+    # The reply lands back on the thread, under the post it answers
+    carol.wait_for_url(re.compile(r".*/@alice/\d+$"))
+    expect(carol.locator(".thread.after")).to_contain_text("thanks for the clear write-up")
+    screenshot(carol, "thread")
     context.close()
     return paris
 
