@@ -7,13 +7,14 @@ from starlette.staticfiles import StaticFiles
 
 from webui.templating import STATIC_DIR
 
-from . import admin, auth, avatar, directory, notifications, profiles, search, settings, statuses, timelines
+from . import admin, auth, avatar, directory, live, notifications, profiles, search, settings, statuses, timelines
 
 # Order matters where paths overlap: /@{handle}/followers before /@{handle}/{status_id}.
 routes: list[BaseRoute] = [
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     *avatar.routes,
     *auth.routes,
+    *live.routes,
     *timelines.routes,
     *notifications.routes,
     *search.routes,

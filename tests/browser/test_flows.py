@@ -167,3 +167,27 @@ def test_directory_search(paris: Instance, context: BrowserContext) -> None:
     page.get_by_role("link", name="Carol Manager").first.click()
     expect(page.get_by_role("heading", name="Direct reports")).to_be_visible()
     expect(page.get_by_role("link", name="Alice Martin")).to_be_visible()
+
+
+def test_new_posts_arrive_over_the_stream(paris: Instance, context: BrowserContext,
+                                           chromium_context_carol: Page) -> None:
+    page = context.new_page()
+    sign_in(page, paris, "bob")
+    page.goto(paris.url("/@carol"))
+    follow = page.locator(".follow-form button")
+    if follow.text_content() == "Follow":
+        follow.click()
+        expect(follow).to_have_text("Unfollow")
+    page.goto(paris.url("/"))
+    page.evaluate("window.__stayed = true")
+    banner = page.locator(".new-posts button")
+    expect(banner).to_be_hidden()
+    carol = chromium_context_carol
+    carol.get_by_label("Your post").fill("Fresh from the streaming endpoint")
+    carol.get_by_role("button", name="Publish").click()
+    carol.wait_for_url(paris.url("/"))
+    # Well before the one-minute fallback poll, the page offers the new post
+    expect(banner).to_be_visible(timeout=8_000)
+    banner.click()
+    expect(page.locator(".feed article").first).to_contain_text("Fresh from the streaming endpoint")
+    assert page.evaluate("window.__stayed") is True

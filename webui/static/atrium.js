@@ -155,8 +155,8 @@
     var polling = null;
     var poll = function () { if (!polling) polling = setInterval(function () { if (!document.hidden) checkNew(); }, 60000); };
     if ("EventSource" in window) {
-      var path = stream === "user" ? "user" : stream === "public:local" ? "public/local" : stream.indexOf("hashtag:") === 0 ? "hashtag?tag=" + encodeURIComponent(stream.slice(8)) : "public";
-      var source = new EventSource("/api/v1/streaming/" + path, { withCredentials: true });
+      var query = stream.indexOf("hashtag:") === 0 ? "hashtag&tag=" + encodeURIComponent(stream.slice(8)) : encodeURIComponent(stream);
+      var source = new EventSource("/web/streaming?stream=" + query);
       source.addEventListener("update", checkNew);
       source.addEventListener("error", function () { if (source.readyState === 2) poll(); });
       setTimeout(function () { if (source.readyState !== 1) { source.close(); poll(); } }, 5000);
