@@ -131,3 +131,34 @@ async def test_csrf_token_of_one_session_does_not_work_in_another(site: Site) ->
 async def test_sign_in_form_itself_needs_its_csrf_token(site: Site) -> None:
     response = await site.browser().client.post("/auth/sign_in", data={"username": "alice", "password": PASSWORD})
     assert response.status_code == 403
+
+
+async def test_cookies_are_secure_over_https(tmp_path: object) -> None:
+    from pathlib import Path
+
+    import httpx
+
+    from server.app import create_app
+    from server.config import load_settings
+
+    from .conftest import seed
+
+    base = Path(str(tmp_path))
+    settings = load_settings({
+        "ATRIUM_DOMAIN": "paris.test", "ATRIUM_SCHEME": "https", "ATRIUM_DATA_DIR": str(base / "data"),
+        "ATRIUM_DATABASE_URL": f"sqlite:///{base / 'data' / 'atrium.db'}", "ATRIUM_RUN_WORKERS": "false",
+    })
+    app = create_app(settings, run_subsystems=False)
+    async with app.router.lifespan_context(app):
+        await seed(app.state.ctx)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://paris.test") as client:
+            page = await client.get("/auth/sign_in")
+            assert "Secure" in page.headers["set-cookie"]
+            token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            response = await client.post("/auth/sign_in", data={"csrf_token": token, "username": "alice",
+                                                                "password": PASSWORD},
+                                         headers={"Origin": "https://paris.test"})
+            assert response.status_code == 303
+            session_cookie = next(v for k, v in response.headers.multi_items()
+                                  if k == "set-cookie" and v.startswith("atrium_session="))
+            assert "Secure" in session_cookie and "HttpOnly" in session_cookie
