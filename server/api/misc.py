@@ -18,7 +18,7 @@ from .routing import route
 
 
 async def public_empty(request: Request) -> Response:
-    await auth.optional_user(request)
+    """Nothing to show, to anyone (no custom emojis, no trends on a company network)."""
     return json([])
 
 
@@ -32,8 +32,13 @@ async def filter_not_found(request: Request) -> Response:
     raise HTTPError(404, "Record not found")
 
 
-async def user_empty(request: Request) -> Response:
-    await auth.require_user(request, "read")
+async def featured_tags(request: Request) -> Response:
+    await auth.require_user(request, "read:accounts")
+    return json([])
+
+
+async def scheduled_statuses(request: Request) -> Response:
+    await auth.require_user(request, "read:statuses")
     return json([])
 
 
@@ -119,7 +124,7 @@ routes = [
     route("/api/v1/suggestions/{id}", suggestion_dismiss, "DELETE"),
     route("/api/v1/endorsements", follows_empty, "GET"),
     route("/api/v1/followed_tags", follows_empty, "GET"),
-    route("/api/v1/featured_tags", user_empty, "GET"),
+    route("/api/v1/featured_tags", featured_tags, "GET"),
     route("/api/v1/domain_blocks", follows_empty, "GET"),
-    route("/api/v1/scheduled_statuses", user_empty, "GET"),
+    route("/api/v1/scheduled_statuses", scheduled_statuses, "GET"),
 ]

@@ -103,12 +103,21 @@ class ApiMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
 
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps({"error": message}), status_code=status, headers=headers,
+                    media_type="application/json; charset=utf-8")
+
+
 def _mapped(handler: Handler) -> Handler:
+    """Refusals become Mastodon's `{"error": …}` JSON whatever the path or Accept header."""
+
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
         except ServiceError as exc:
-            raise HTTPError(exc.status, exc.message) from None
+            return _error(exc.status, exc.message)
+        except HTTPError as exc:
+            return _error(exc.status, exc.message, exc.headers)
 
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")
     endpoint.__doc__ = handler.__doc__
