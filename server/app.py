@@ -23,6 +23,7 @@ from storage.migrate import migrate
 from . import errors, middleware, routes_ap
 from .config import Settings
 from .context import Context, make_context
+from .metrics import MetricsMiddleware
 from .services.accounts import ensure_instance_actor
 
 log = logging.getLogger("atrium")
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, run_subsystems: bool = True, extras: dict[
         lifespan=lifespan,
         middleware=[
             Middleware(middleware.RequestIdMiddleware),
+            Middleware(MetricsMiddleware),
             Middleware(middleware.SecurityHeadersMiddleware, settings=settings),
             Middleware(middleware.BodyLimitMiddleware, settings=settings),
         ],

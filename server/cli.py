@@ -69,6 +69,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         "server.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers or None,
         log_level=settings.log_level, proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None, timeout_graceful_shutdown=10,
+        access_log=False,  # server/access_log.py writes one structured line per request
     )
     return EXIT_OK
 
@@ -199,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        from .ops_settings import OpsSettings
+
+        OpsSettings.from_env()
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
     try:

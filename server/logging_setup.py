@@ -18,7 +18,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "method", "path", "status", "duration_ms"):
+        for key in ("request_id", "method", "path", "route", "status", "duration_ms", "client", "response_bytes"):
             if hasattr(record, key):
                 data[key] = getattr(record, key)
         if record.exc_info:
