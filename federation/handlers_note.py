@@ -9,6 +9,8 @@ peer (SECURITY-CASES 28). An older Update never overwrites a newer one (SECURITY
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from activitypub.audience import visibility_from_addressing
 from activitypub.constants import ACTOR_TYPES
 from activitypub.parse_activity import ParsedActivity
@@ -156,6 +158,9 @@ def is_actor_update(ctx: Context) -> bool:
 
 
 async def on_create_note(ctx: Context, obj: ParsedObject) -> Apply | None:
+    if obj.attributed_to is None:
+        # Zap and a few others leave the author out: it is the actor creating it (Mastodon agrees).
+        obj = replace(obj, attributed_to=str(ctx.actor["uri"]))
     if obj.attributed_to != ctx.actor["uri"]:
         raise Ignored("the post's author is not the actor")
     return await prepare_note(ctx, obj, ctx.actor)
