@@ -68,6 +68,8 @@ class Connection:
     subscriptions: set[Subscription] = field(default_factory=set)
     queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     closed: bool = False
+    # Only what happens after the connection opened is sent (ids are creation times).
+    since_id: int = field(default_factory=lambda: ms_to_min_id(now_ms()))
 
     def push(self, message: dict[str, Any]) -> None:
         if self.closed:
@@ -234,7 +236,8 @@ class Hub:
     # --- notifications -------------------------------------------------------------------------
 
     async def _deliver_notification(self, row: Row) -> None:
-        targets = [(c, s) for c in list(self.connections) if c.account_id == int(row["account_id"])
+        targets = [(c, s) for c in list(self.connections)
+                   if c.account_id == int(row["account_id"]) and int(row["id"]) > c.since_id
                    for s in c.subscriptions if s.stream in ("user", "user:notification")]
         if not targets:
             return
@@ -249,31 +252,32 @@ class Hub:
 
     async def _deliver_event(self, row: Row) -> None:
         data = json.loads(row["payload"])
+        listening = [c for c in list(self.connections) if int(row["id"]) > c.since_id]
         if row["event"] == "delete":
-            await self._deliver_delete(data)
+            await self._deliver_delete(data, listening)
         elif row["event"] in ("update", "status.update"):
-            await self._deliver_status(int(data["status_id"]), row["event"])
+            await self._deliver_status(int(data["status_id"]), row["event"], listening)
 
-    async def _deliver_delete(self, data: dict[str, Any]) -> None:
+    async def _deliver_delete(self, data: dict[str, Any], listening: list[Connection]) -> None:
         visibility = data.get("visibility")
         author_id = int(data.get("account_id") or 0)
         allowed: set[int] | None = None
         if visibility in ("followers", "direct"):
             allowed = {author_id, *await follows.follower_ids(self.ctx.db, author_id, local_only=True)}
         payload = str(data["status_id"])
-        for connection in list(self.connections):
+        for connection in listening:
             if allowed is not None and connection.account_id not in allowed:
                 continue
             for sub in connection.subscriptions:
                 if sub.stream in STATUS_STREAMS and sub.stream != "direct":
                     connection.push(_message(sub, "delete", payload))
 
-    async def _deliver_status(self, status_id: int, event: str) -> None:
+    async def _deliver_status(self, status_id: int, event: str, listening: list[Connection]) -> None:
         db = self.ctx.db
         row = await status_store.get(db, status_id)
         if row is None:
             return
-        wanted = [(c, s) for c in list(self.connections) for s in c.subscriptions if s.stream in STATUS_STREAMS]
+        wanted = [(c, s) for c in listening for s in c.subscriptions if s.stream in STATUS_STREAMS]
         if not wanted:
             return
         bundle = await hydrate.load_status(db, status_id)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+# A module import (not names): server.streaming renders with this package's presenter.
+from .. import streaming as live
 from ..context import Context
 from ..errors import HTTPError
 from ..oauth import scopes as scope_model
-from ..streaming import DEFAULT_SCOPES, STREAM_SCOPES, Connection, Hub, SubscriptionError, check_subscription
 from . import auth
 from .routing import route
 
@@ -32,7 +34,7 @@ MAX_MESSAGE = 4096
 MAX_SUBSCRIPTIONS = 50
 
 
-def _hub(ctx: Context) -> Hub:
+def _hub(ctx: Context) -> live.Hub:
     hub = ctx.extras.get("streaming_hub")
     if hub is None:
         raise HTTPError(503, "Streaming is not available on this server right now")
@@ -40,7 +42,7 @@ def _hub(ctx: Context) -> Hub:
 
 
 def _scopes_for(stream: str) -> tuple[str, ...]:
-    return STREAM_SCOPES.get(stream, DEFAULT_SCOPES)
+    return live.STREAM_SCOPES.get(stream, live.DEFAULT_SCOPES)
 
 
 def _stream_params(values: Any) -> dict[str, Any]:
@@ -56,10 +58,10 @@ def _sse_endpoint(stream: str | None) -> Any:
         who = await auth.require_user(request, *_scopes_for(name))
         hub = _hub(ctx)
         try:
-            sub = await check_subscription(ctx, who.account_id, name, _stream_params(request.query_params))
-        except SubscriptionError as exc:
+            sub = await live.check_subscription(ctx, who.account_id, name, _stream_params(request.query_params))
+        except live.SubscriptionError as exc:
             raise HTTPError(400, str(exc)) from None
-        connection = Connection(who.account_id, {sub})
+        connection = live.Connection(who.account_id, {sub})
         hub.add(connection)
         return StreamingResponse(_events(hub, connection), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -67,7 +69,7 @@ def _sse_endpoint(stream: str | None) -> Any:
     return endpoint
 
 
-async def _events(hub: Hub, connection: Connection) -> AsyncIterator[bytes]:
+async def _events(hub: live.Hub, connection: live.Connection) -> AsyncIterator[bytes]:
     try:
         yield b":)\n"
         while True:
@@ -98,14 +100,14 @@ def _ws_token(websocket: WebSocket) -> tuple[str | None, str | None]:
     return (protocol or None), (protocol or None)
 
 
-async def _subscribe(websocket: WebSocket, connection: Connection, granted: frozenset[str], data: dict[str, Any]) -> None:
+async def _subscribe(websocket: WebSocket, connection: live.Connection, granted: frozenset[str], data: dict[str, Any]) -> None:
     ctx = websocket.app.state.ctx
     stream = str(data.get("stream") or "")[:40]
     try:
         if not scope_model.allows(granted, _scopes_for(stream)):
-            raise SubscriptionError("Access token does not have the required scopes")
-        sub = await check_subscription(ctx, connection.account_id, stream, _stream_params(data))
-    except SubscriptionError as exc:
+            raise live.SubscriptionError("Access token does not have the required scopes")
+        sub = await live.check_subscription(ctx, connection.account_id, stream, _stream_params(data))
+    except live.SubscriptionError as exc:
         connection.push({"error": str(exc), "status": 400})
         return
     if data.get("type") == "unsubscribe":
@@ -114,7 +116,7 @@ async def _subscribe(websocket: WebSocket, connection: Connection, granted: froz
         connection.subscriptions.add(sub)
 
 
-async def _read(websocket: WebSocket, connection: Connection, granted: frozenset[str]) -> None:
+async def _read(websocket: WebSocket, connection: live.Connection, granted: frozenset[str]) -> None:
     while not connection.closed:
         text = await websocket.receive_text()
         if len(text) > MAX_MESSAGE:
@@ -131,7 +133,7 @@ async def _read(websocket: WebSocket, connection: Connection, granted: frozenset
         await _subscribe(websocket, connection, granted, data)
 
 
-async def _write(websocket: WebSocket, connection: Connection) -> None:
+async def _write(websocket: WebSocket, connection: live.Connection) -> None:
     while True:
         message = await connection.queue.get()
         if message is None:
@@ -139,7 +141,7 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
         await websocket.send_text(json.dumps(message, ensure_ascii=False))
 
 
-async def _watch_token(ctx: Context, token: str, connection: Connection) -> None:
+async def _watch_token(ctx: Context, token: str, connection: live.Connection) -> None:
     """Close the stream when its token is revoked or its account disabled."""
     while not connection.closed:
         await asyncio.sleep(RECHECK_TOKEN_SECONDS)
@@ -162,26 +164,32 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     await websocket.accept(subprotocol=subprotocol)
-    connection = Connection(who.account_id)
+    connection = live.Connection(who.account_id)
     hub.add(connection)
     initial = websocket.query_params.get("stream")
     if initial:
         await _subscribe(websocket, connection, who.scopes, {"type": "subscribe", "stream": initial,
                                                              **_stream_params(websocket.query_params)})
     assert token is not None
-    tasks = [asyncio.create_task(_read(websocket, connection, who.scopes)),
-             asyncio.create_task(_write(websocket, connection)),
-             asyncio.create_task(_watch_token(ctx, token, connection))]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        async with anyio.create_task_group() as group:
+            # Whichever ends first (the client leaves, the queue closes, the token is revoked) ends all.
+            for part in (_read(websocket, connection, who.scopes), _write(websocket, connection),
+                         _watch_token(ctx, token, connection)):
+                group.start_soon(_until_done, part, group.cancel_scope)
     finally:
         hub.remove(connection)
-        for task in tasks:
-            task.cancel()
-        # A client that went away makes the reader or writer fail: that is how a stream ends.
-        await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
             await websocket.close()
+
+
+async def _until_done(part: Awaitable[None], scope: anyio.CancelScope) -> None:
+    try:
+        await part
+    except (WebSocketDisconnect, OSError, RuntimeError):
+        pass   # the client went away: that is how a stream ends
+    finally:
+        scope.cancel()
 
 
 routes: list[BaseRoute] = [
