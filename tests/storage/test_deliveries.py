@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from storage import deliveries, follows, hosts
-from storage.db import SQLiteDatabase
+from storage.db import Database
 from tests.storage.helpers import local, queue, remote
 
 LOCK = 60_000
 NOTE = "https://paris.example/users/alice/statuses/1"
 
 
-async def _expand(db: SQLiteDatabase, now: int, inboxes: list[tuple[str, str]]) -> None:
+async def _expand(db: Database, now: int, inboxes: list[tuple[str, str]]) -> None:
     (row,) = await deliveries.claim_outbox(db, now=now, lock_ms=LOCK, limit=1)
     async with db.transaction() as tx:
         assert await deliveries.expand(tx, row, inboxes, now=now) == len(set(inboxes))
 
 
-async def test_expansion_creates_one_delivery_per_inbox_and_marks_the_activity_expanded(db: SQLiteDatabase) -> None:
+async def test_expansion_creates_one_delivery_per_inbox_and_marks_the_activity_expanded(db: Database) -> None:
     alice = await local(db, "alice")
     outbox_id = await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
     # When the activity is expanded to two inboxes (one given twice)
@@ -30,7 +30,7 @@ async def test_expansion_creates_one_delivery_per_inbox_and_marks_the_activity_e
     assert await deliveries.claim_outbox(db, now=2_000, lock_ms=LOCK, limit=5) == []
 
 
-async def test_a_lost_outbox_claim_writes_nothing(db: SQLiteDatabase) -> None:
+async def test_a_lost_outbox_claim_writes_nothing(db: Database) -> None:
     alice = await local(db, "alice")
     await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
     (stale,) = await deliveries.claim_outbox(db, now=1_000, lock_ms=LOCK, limit=1)
@@ -41,7 +41,7 @@ async def test_a_lost_outbox_claim_writes_nothing(db: SQLiteDatabase) -> None:
         assert await deliveries.expand(tx, fresh, [("https://lyon.example/inbox", "lyon.example")]) == 1
 
 
-async def test_deliveries_about_one_object_leave_in_order_per_inbox(db: SQLiteDatabase) -> None:
+async def test_deliveries_about_one_object_leave_in_order_per_inbox(db: Database) -> None:
     # Given a Create and an Update of the same note, both for lyon
     alice = await local(db, "alice")
     await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
@@ -59,7 +59,7 @@ async def test_deliveries_about_one_object_leave_in_order_per_inbox(db: SQLiteDa
     assert update["outbox_activity_id"] != create["outbox_activity_id"]
 
 
-async def test_an_open_circuit_keeps_its_hosts_deliveries_unclaimed(db: SQLiteDatabase) -> None:
+async def test_an_open_circuit_keeps_its_hosts_deliveries_unclaimed(db: Database) -> None:
     alice = await local(db, "alice")
     await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
     await _expand(db, 1_000, [("https://lyon.example/inbox", "lyon.example"),
@@ -71,7 +71,7 @@ async def test_an_open_circuit_keeps_its_hosts_deliveries_unclaimed(db: SQLiteDa
     assert [r["host"] for r in await deliveries.claim_due(db, now=30_001, lock_ms=LOCK, limit=10)] == ["lyon.example"]
 
 
-async def test_a_delete_cancels_what_is_still_queued_about_its_object(db: SQLiteDatabase) -> None:
+async def test_a_delete_cancels_what_is_still_queued_about_its_object(db: Database) -> None:
     # Given a Create delivered nowhere yet and an Update not even expanded
     alice = await local(db, "alice")
     bob = await local(db, "bob")
@@ -90,7 +90,7 @@ async def test_a_delete_cancels_what_is_still_queued_about_its_object(db: SQLite
     assert states[update] == "cancelled" and states[delete] == "queued" and states[like] == "queued"
 
 
-async def test_defer_gives_back_the_attempt_and_retry_later_keeps_it(db: SQLiteDatabase) -> None:
+async def test_defer_gives_back_the_attempt_and_retry_later_keeps_it(db: Database) -> None:
     alice = await local(db, "alice")
     await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
     await _expand(db, 1_000, [("https://lyon.example/inbox", "lyon.example")])
@@ -106,7 +106,7 @@ async def test_defer_gives_back_the_attempt_and_retry_later_keeps_it(db: SQLiteD
     assert (await deliveries.counts(db))["gone"] == 1
 
 
-async def test_follower_and_account_inboxes_come_from_remote_accounts_only(db: SQLiteDatabase) -> None:
+async def test_follower_and_account_inboxes_come_from_remote_accounts_only(db: Database) -> None:
     alice = await local(db, "alice")
     carol = await local(db, "carol")
     bob = await remote(db, "bob", "lyon.example")

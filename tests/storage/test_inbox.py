@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from storage import inbox
-from storage.db import SQLiteDatabase
+from storage.db import Database
 
 LOCK = 60_000
 
 
-async def _insert(db: SQLiteDatabase, activity_id: str, *, actor: str = "https://lyon.example/users/bob",
+async def _insert(db: Database, activity_id: str, *, actor: str = "https://lyon.example/users/bob",
                   now: int = 1_000) -> int | None:
     return await inbox.insert(
         db, activity_id=activity_id, activity_type="Create", actor_uri=actor,
@@ -16,7 +16,7 @@ async def _insert(db: SQLiteDatabase, activity_id: str, *, actor: str = "https:/
     )
 
 
-async def test_an_activity_id_is_stored_once(db: SQLiteDatabase) -> None:
+async def test_an_activity_id_is_stored_once(db: Database) -> None:
     # Given an activity stored once
     first = await _insert(db, "https://lyon.example/activities/1")
     # When the same id arrives again
@@ -26,7 +26,7 @@ async def test_an_activity_id_is_stored_once(db: SQLiteDatabase) -> None:
     assert (await inbox.counts(db))["queued"] == 1
 
 
-async def test_a_claim_locks_the_row_until_it_expires(db: SQLiteDatabase) -> None:
+async def test_a_claim_locks_the_row_until_it_expires(db: Database) -> None:
     # Given a queued item
     item_id = await _insert(db, "https://lyon.example/activities/1")
     # When a worker claims it
@@ -37,7 +37,7 @@ async def test_a_claim_locks_the_row_until_it_expires(db: SQLiteDatabase) -> Non
     assert await inbox.claim_due(db, now=2_000 + LOCK - 1, lock_ms=LOCK, limit=10) == []
 
 
-async def test_a_crashed_workers_claim_is_taken_again_after_expiry_and_its_token_is_dead(db: SQLiteDatabase) -> None:
+async def test_a_crashed_workers_claim_is_taken_again_after_expiry_and_its_token_is_dead(db: Database) -> None:
     # Given an item claimed by a worker that then died
     await _insert(db, "https://lyon.example/activities/1")
     dead = (await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10))[0]
@@ -52,7 +52,7 @@ async def test_a_crashed_workers_claim_is_taken_again_after_expiry_and_its_token
     assert (await inbox.counts(db))["done"] == 1
 
 
-async def test_an_item_retried_later_is_not_due_before_its_time(db: SQLiteDatabase) -> None:
+async def test_an_item_retried_later_is_not_due_before_its_time(db: Database) -> None:
     await _insert(db, "https://lyon.example/activities/1")
     claimed = (await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10))[0]
     assert await inbox.retry_later(db, claimed["id"], claimed["locked_until"], 50_000, "peer down")
@@ -61,7 +61,7 @@ async def test_an_item_retried_later_is_not_due_before_its_time(db: SQLiteDataba
     assert len(again) == 1 and again[0]["last_error"] == "peer down"
 
 
-async def test_one_actors_items_are_first_processed_in_arrival_order(db: SQLiteDatabase) -> None:
+async def test_one_actors_items_are_first_processed_in_arrival_order(db: Database) -> None:
     # Given a Create then an Update from bob, and an item from carol
     create = await _insert(db, "https://lyon.example/activities/create")
     update = await _insert(db, "https://lyon.example/activities/update")
@@ -77,7 +77,7 @@ async def test_one_actors_items_are_first_processed_in_arrival_order(db: SQLiteD
     assert [r["id"] for r in await inbox.claim_due(db, now=2_001, lock_ms=LOCK, limit=10)] == [update]
 
 
-async def test_an_item_waiting_for_a_retry_does_not_block_the_actors_next_items(db: SQLiteDatabase) -> None:
+async def test_an_item_waiting_for_a_retry_does_not_block_the_actors_next_items(db: Database) -> None:
     await _insert(db, "https://lyon.example/activities/1")
     later = await _insert(db, "https://lyon.example/activities/2")
     first = (await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10))[0]
@@ -85,7 +85,7 @@ async def test_an_item_waiting_for_a_retry_does_not_block_the_actors_next_items(
     assert [r["id"] for r in await inbox.claim_due(db, now=2_001, lock_ms=LOCK, limit=10)] == [later]
 
 
-async def test_finished_items_can_be_purged_but_queued_ones_stay(db: SQLiteDatabase) -> None:
+async def test_finished_items_can_be_purged_but_queued_ones_stay(db: Database) -> None:
     await _insert(db, "https://lyon.example/activities/1", now=1_000)
     await _insert(db, "https://montreal.example/activities/2", actor="https://montreal.example/users/c", now=1_000)
     claimed = await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=1)

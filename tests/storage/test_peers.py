@@ -7,10 +7,10 @@ import json
 import pytest
 
 from storage import peers
-from storage.db import SQLiteDatabase
+from storage.db import Database
 
 
-async def test_a_peer_is_added_updated_suspended_and_removed(db: SQLiteDatabase) -> None:
+async def test_a_peer_is_added_updated_suspended_and_removed(db: Database) -> None:
     assert await peers.add(db, "Lyon.Example", address="10.0.0.5:8443", allowed_cidrs=["10.0.0.0/24"])
     assert not await peers.add(db, "lyon.example", address=None, note="HQ")
     row = await peers.get(db, "lyon.example")
@@ -23,7 +23,7 @@ async def test_a_peer_is_added_updated_suspended_and_removed(db: SQLiteDatabase)
     assert await peers.list_all(db) == []
 
 
-async def test_domain_blocks_upsert_and_refuse_unknown_severities(db: SQLiteDatabase) -> None:
+async def test_domain_blocks_upsert_and_refuse_unknown_severities(db: Database) -> None:
     await peers.add_domain_block(db, "spam.example", "silence")
     await peers.add_domain_block(db, "spam.example", "suspend", "abuse")
     (row,) = await peers.list_domain_blocks(db)

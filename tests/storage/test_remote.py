@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from storage import polls, remote, statuses
-from storage.db import SQLiteDatabase
+from storage.db import Database
 from tests.storage.helpers import local, status
 
 
-async def test_a_tombstone_refuses_a_late_create(db: SQLiteDatabase) -> None:
+async def test_a_tombstone_refuses_a_late_create(db: Database) -> None:
     alice = await local(db, "alice")
     async with db.transaction() as tx:
         await remote.add_tombstone(tx, "https://lyon.example/notes/1", None)
@@ -17,7 +17,7 @@ async def test_a_tombstone_refuses_a_late_create(db: SQLiteDatabase) -> None:
     assert row is not None and row["account_id"] is None
 
 
-async def _poll(db: SQLiteDatabase, multiple: bool) -> tuple[int, int]:
+async def _poll(db: Database, multiple: bool) -> tuple[int, int]:
     alice = await local(db, "alice")
     voter = await local(db, "voter")
     status_id = await status(db, alice, "https://paris.example/users/alice/statuses/9")
@@ -27,7 +27,7 @@ async def _poll(db: SQLiteDatabase, multiple: bool) -> tuple[int, int]:
     return poll_id, voter
 
 
-async def test_remote_votes_on_a_multiple_choice_poll_count_one_voter(db: SQLiteDatabase) -> None:
+async def test_remote_votes_on_a_multiple_choice_poll_count_one_voter(db: Database) -> None:
     poll_id, voter = await _poll(db, multiple=True)
     async with db.transaction() as tx:
         for choice in (0, 2, 2):
@@ -38,7 +38,7 @@ async def test_remote_votes_on_a_multiple_choice_poll_count_one_voter(db: SQLite
     assert poll is not None and poll["votes_count"] == 2 and poll["voters_count"] == 1
 
 
-async def test_a_single_choice_poll_takes_one_remote_vote(db: SQLiteDatabase) -> None:
+async def test_a_single_choice_poll_takes_one_remote_vote(db: Database) -> None:
     poll_id, voter = await _poll(db, multiple=False)
     async with db.transaction() as tx:
         poll = await polls.get(tx, poll_id)

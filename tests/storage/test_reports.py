@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from storage import accounts, reports
-from storage.db import SQLiteDatabase
+from storage.db import Database
 from tests.storage.helpers import local, remote
 
 
-async def test_a_report_with_a_uri_is_stored_once(db: SQLiteDatabase) -> None:
+async def test_a_report_with_a_uri_is_stored_once(db: Database) -> None:
     alice = await local(db, "alice")
     reporter = await remote(db, "mod", "lyon.example")
     async with db.transaction() as tx:
@@ -25,7 +25,7 @@ async def test_a_report_with_a_uri_is_stored_once(db: SQLiteDatabase) -> None:
     assert await reports.list_open(db) == []
 
 
-async def test_moderators_are_admins_and_moderators_still_active(db: SQLiteDatabase) -> None:
+async def test_moderators_are_admins_and_moderators_still_active(db: Database) -> None:
     admin, moderator, user, suspended = [await local(db, n) for n in ("admin", "mod", "user", "gone")]
     for account_id, role in ((admin, "admin"), (moderator, "moderator"), (user, "user"), (suspended, "admin")):
         await accounts.create_user(db, account_id, password_hash=None, role=role)
