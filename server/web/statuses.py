@@ -6,28 +6,20 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from storage import accounts as account_store
-from storage import hydrate, interactions, timelines
+from storage import adoption, hydrate, interactions, timelines
 from storage import statuses as status_store
-from webui.render import status_views
+from webui.render import StatusView, status_path, status_views
 
 from ..errors import HTTPError
 from ..services import statuses as status_service
 from ..services.statuses import PollInput, PostInput, ServiceError
 from . import media_form
 from .base import Web, page
+from .profiles import find_account
 
 VISIBILITIES = ("public", "unlisted", "company", "local", "followers", "direct")
 POLL_DURATIONS = (300, 1800, 3600, 21600, 86400, 259200, 604800)
 POLL_OPTIONS = 4
-
-
-async def _account_for_handle(web: Web, handle: str) -> dict | None:
-    username, _, domain = handle.lstrip("@").partition("@")
-    if domain.lower() == web.ctx.domain.lower():
-        domain = ""
-    row = await account_store.get_by_handle(web.ctx.db, username, domain or None)
-    return dict(row) if row else None
 
 
 def _status_id(web: Web) -> int:
@@ -40,10 +32,10 @@ def _status_id(web: Web) -> int:
 @page("/@{handle}/{status_id}", auth=False)
 async def show(web: Web) -> Response:
     status_id = _status_id(web)
-    author = await _account_for_handle(web, web.request.path_params["handle"])
+    author = await find_account(web, web.request.path_params["handle"], resolve=False)
     row = await status_store.get(web.ctx.db, status_id)
     missing = web._("This post does not exist or you cannot see it.")
-    if author is None or row is None or row["account_id"] != author["id"] or author["suspended_at"] is not None:
+    if author is None or row is None or row["account_id"] != author["id"]:
         raise HTTPError(404, missing)
     if not await timelines.can_see(web.ctx.db, web.viewer, status_id):
         if web.me is None:
@@ -53,8 +45,6 @@ async def show(web: Web) -> Response:
         original = await hydrate.load_status(web.ctx.db, int(row["reblog_of_id"]))
         if original is None:
             raise HTTPError(404, missing)
-        from webui.render import status_path
-
         return web.redirect(status_path(original.account, original.id))
     ancestors, descendants = await timelines.context(web.ctx.db, web.viewer, row)
     viewer_id = web.me.id if web.me else None
@@ -64,21 +54,17 @@ async def show(web: Web) -> Response:
     before = [v for v in views if v.id in set(ancestors)]
     after = [v for v in views if v.id in set(descendants)]
     if web.me is not None:
-        from storage import adoption
-
         await adoption.record(web.ctx.db, web.me.id, "reads")
     return await web.render("status.html", focus=focus, ancestors=before, descendants=after,
                             reply=_reply_defaults(focus, web), **compose_options())
 
 
-def _reply_defaults(focus: object, web: Web) -> dict[str, object]:
+def _reply_defaults(focus: StatusView, web: Web) -> dict[str, object]:
     """A reply starts with the author's handle and keeps the post's audience and content warning."""
     if web.me is None:
         return {}
-    author = focus.author  # type: ignore[attr-defined]
-    text = "" if author.id == web.me.id else author.acct + " "
-    return {"in_reply_to_id": focus.id, "text": text, "spoiler_text": focus.spoiler,  # type: ignore[attr-defined]
-            "visibility": focus.visibility}  # type: ignore[attr-defined]
+    text = "" if focus.author.id == web.me.id else focus.author.acct + " "
+    return {"in_reply_to_id": focus.id, "text": text, "spoiler_text": focus.spoiler, "visibility": focus.visibility}
 
 
 def compose_options() -> dict[str, object]:
@@ -130,8 +116,6 @@ async def create(web: Web) -> Response:
             return web.json({"error": web._(exc.message)}, status=exc.status)
         return await web.render("compose.html", status=exc.status if exc.status in (404, 409, 422) else 422,
                                 values=values, error=web._(exc.message), **compose_options())
-    from webui.render import status_path
-
     path = status_path(web.user.account, status_id)
     return web.done({"id": str(status_id), "path": path}, fallback=path if values["in_reply_to_id"] else "/",
                     message=web._("Your post is published."))

@@ -19,6 +19,7 @@ from webui.render import status_views
 from ..errors import HTTPError
 from .base import Web, page
 from .people import suggestions
+from .statuses import compose_options
 
 PAGE = 20
 
@@ -46,8 +47,6 @@ async def home(web: Web) -> Response:
     people = []
     if not ids and page_args.max_id is None:
         people = await suggestions(web.ctx, web.user.account, web.rc)
-    from .statuses import compose_options
-
     return await _show(web, ids, kind="home", title=web._("Home"), page_size=page_args.limit,
                        suggestions=people, stream="user", **compose_options())
 
