@@ -61,6 +61,7 @@ def negotiate(preferred: str | None, accept_language: str | None) -> str:
     return DEFAULT
 
 
+@functools.cache
 def babel_locale(locale: str) -> Locale:
     try:
         return Locale.parse(locale)

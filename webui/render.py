@@ -35,6 +35,8 @@ class RenderContext:
     now_ms: int
     viewer_id: int | None = None
     media_prefix: str = "/media/"
+    # Views of the accounts already rendered on this page: a timeline shows the same few authors often.
+    accounts: dict[int, AccountView] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -158,6 +160,13 @@ def _fields(raw: str | None) -> list[tuple[str, Markup]]:
 
 
 def account_view(account: Row, rc: RenderContext) -> AccountView:
+    cached = rc.accounts.get(int(account["id"]))
+    if cached is None:
+        cached = rc.accounts[int(account["id"])] = _account_view(account, rc)
+    return cached
+
+
+def _account_view(account: Row, rc: RenderContext) -> AccountView:
     handle = handle_of(account)
     return AccountView(
         id=int(account["id"]), handle=handle, acct="@" + handle,
