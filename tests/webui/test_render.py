@@ -57,9 +57,13 @@ def test_remote_post_links_to_its_page_here_and_keeps_its_warning_as_text() -> N
 
 
 def test_remote_avatar_over_plain_http_falls_back_to_the_default() -> None:
-    assert account_view(account(avatar_remote_url="http://lyon.example/a.png"), RC).avatar == "/static/avatar.svg"
-    assert account_view(account(avatar_remote_url="https://lyon.example/a.png"), RC).avatar == "https://lyon.example/a.png"
-    assert account_view(account(domain=None, avatar_path="avatars/7-x.webp"), RC).avatar == "/media/avatars/7-x.webp"
+    def fresh() -> RenderContext:   # views are kept per page (per RenderContext) by account id
+        return RenderContext(locale="en", now_ms=NOW)
+
+    assert account_view(account(avatar_remote_url="http://lyon.example/a.png"), fresh()).avatar == "/static/avatar.svg"
+    assert account_view(account(avatar_remote_url="https://lyon.example/a.png"), fresh()).avatar == \
+        "https://lyon.example/a.png"
+    assert account_view(account(domain=None, avatar_path="avatars/7-x.webp"), fresh()).avatar == "/media/avatars/7-x.webp"
 
 
 def test_relative_times_in_english_and_french() -> None:
