@@ -85,7 +85,8 @@ def test_boost_shows_the_original_with_who_boosted() -> None:
 @settings(max_examples=200)
 @given(st.text(alphabet=st.sampled_from(list("<>\"'=/ ascriptonerrorjavhefimg:&#;x(){}")), max_size=200))
 def test_no_markup_from_hostile_content_survives(content: str) -> None:
-    view = status_view(StatusBundle(status=status(content=content), account=account(display_name=content)), RC)
+    rc = RenderContext(locale="en", now_ms=NOW, viewer_id=1)
+    view = status_view(StatusBundle(status=status(content=content), account=account(display_name=content)), rc)
     html = str(view.content).lower()
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
     assert "\n" not in view.author.name and view.author.name == view.author.name.strip()
