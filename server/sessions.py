@@ -26,7 +26,7 @@ from .errors import HTTPError
 
 COOKIE = "atrium_session"
 ANON_COOKIE = "atrium_anon"
-MAX_AGE = 30 * 86_400           # seconds a session lasts without use
+MAX_AGE = 30 * 86_400           # seconds a session lasts without use (the cookie is re-signed as it is used)
 TOUCH_EVERY_MS = 5 * 60_000      # last-seen is written at most this often (one write per active user per 5 min)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -81,13 +81,15 @@ async def current(request: Request) -> WebSession | None:
     token = _unsign(ctx, "atrium.session", request.cookies.get(COOKIE))
     found = None
     if token is not None:
-        row = await session_store.get_active(ctx.db, token_hash(token))
+        row = await session_store.get_active(ctx.db, token_hash(token), idle_ms=MAX_AGE * 1000)
         if row is not None:
             found = WebSession(int(row["id"]), int(row["account_id"]), row["role"], row["locale"],
                                bool(row["must_change_password"]), token)
             if now_ms() - int(row["last_seen_at"]) > TOUCH_EVERY_MS:
                 await session_store.touch(ctx.db, found.id, ip=client_ip(request),
                                           user_agent=request.headers.get("user-agent", ""))
+                # Sliding expiry: a session in use keeps going; one left alone ends after MAX_AGE.
+                request.state.refresh_session_cookie = token
     request.state.web_session = found
     return found
 
@@ -119,7 +121,7 @@ async def sign_in(request: Request, response: Response, account_id: int) -> WebS
 
 
 async def _reload(request: Request, token: str) -> WebSession | None:
-    row = await session_store.get_active(_ctx(request).db, token_hash(token))
+    row = await session_store.get_active(_ctx(request).db, token_hash(token), idle_ms=MAX_AGE * 1000)
     if row is None:
         return None
     session = WebSession(int(row["id"]), int(row["account_id"]), row["role"], row["locale"],
@@ -161,11 +163,14 @@ def csrf_token(request: Request) -> str:
 
 
 def finish(request: Request, response: Response) -> Response:
-    """Set the cookies this request decided on (the anonymous CSRF basis) on the response."""
+    """Set the cookies this request decided on (the anonymous CSRF basis, a refreshed session)."""
+    ctx = _ctx(request)
     token = getattr(request.state, "new_anon_token", None)
     if token:
-        ctx = _ctx(request)
         _cookie(response, ctx, ANON_COOKIE, _signer(ctx, "atrium.anon").sign(token).decode(), MAX_AGE)
+    refresh = getattr(request.state, "refresh_session_cookie", None)
+    if refresh and getattr(request.state, "web_session", None) is not None:
+        _cookie(response, ctx, COOKIE, _signer(ctx, "atrium.session").sign(refresh).decode(), MAX_AGE)
     return response
 
 

@@ -11,7 +11,8 @@ _SESSION_SQL = (
     " u.role, u.locale, u.must_change_password, u.disabled"
     " FROM web_sessions s JOIN users u ON u.account_id = s.account_id"
     " JOIN accounts a ON a.id = s.account_id"
-    " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND a.suspended_at IS NULL AND u.disabled = 0"
+    " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND a.suspended_at IS NULL"
+    " AND u.disabled = 0"
 )
 
 
@@ -26,9 +27,10 @@ async def create(db: Executor, *, token_hash: str, account_id: int, user_agent: 
     return session_id
 
 
-async def get_active(db: Executor, token_hash: str) -> Row | None:
-    """The live session with this token hash (not revoked, account neither suspended nor disabled)."""
-    return await db.fetchone(_SESSION_SQL, (token_hash,))
+async def get_active(db: Executor, token_hash: str, *, idle_ms: int) -> Row | None:
+    """The live session with this token hash: not revoked, used within `idle_ms`, and whose account
+    is neither suspended nor disabled."""
+    return await db.fetchone(_SESSION_SQL, (token_hash, now_ms() - idle_ms))
 
 
 async def touch(db: Executor, session_id: int, *, ip: str, user_agent: str) -> None:
@@ -38,12 +40,13 @@ async def touch(db: Executor, session_id: int, *, ip: str, user_agent: str) -> N
     )
 
 
-async def list_for(db: Executor, account_id: int) -> list[Row]:
+async def list_for(db: Executor, account_id: int, *, idle_ms: int) -> list[Row]:
     """An account's live sessions, most recently seen first."""
     return await db.fetchall(
         "SELECT id, user_agent, ip, created_at, last_seen_at FROM web_sessions"
-        " WHERE account_id = ? AND revoked_at IS NULL ORDER BY last_seen_at DESC, id DESC LIMIT 100",
-        (account_id,),
+        " WHERE account_id = ? AND revoked_at IS NULL AND last_seen_at > ?"
+        " ORDER BY last_seen_at DESC, id DESC LIMIT 100",
+        (account_id, now_ms() - idle_ms),
     )
 
 

@@ -13,6 +13,7 @@ from storage import sessions as session_store
 from webui import i18n
 from webui.render import absolute
 
+from .. import sessions
 from ..errors import HTTPError
 from . import avatar
 from .auth import _change_password
@@ -85,7 +86,7 @@ async def password_save(web: Web) -> Response:
 
 @page("/settings/sessions")
 async def sessions_page(web: Web) -> Response:
-    rows = await session_store.list_for(web.ctx.db, web.user.id)
+    rows = await session_store.list_for(web.ctx.db, web.user.id, idle_ms=sessions.MAX_AGE * 1000)
     rc = web.rc
     items = [{"id": int(r["id"]), "user_agent": r["user_agent"], "ip": r["ip"], "created": absolute(int(r["created_at"]), rc),
               "last_seen": absolute(int(r["last_seen_at"]), rc), "current": int(r["id"]) == web.user.session.id}

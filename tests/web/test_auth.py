@@ -162,3 +162,21 @@ async def test_cookies_are_secure_over_https(tmp_path: object) -> None:
             session_cookie = next(v for k, v in response.headers.multi_items()
                                   if k == "set-cookie" and v.startswith("atrium_session="))
             assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+
+
+async def test_a_session_left_unused_for_30_days_ends(site: Site) -> None:
+    browser = await site.signed_in("alice")
+    month_ago = 31 * 86_400_000
+    await site.ctx.db.execute("UPDATE web_sessions SET last_seen_at = last_seen_at - ?", (month_ago,))
+    assert (await browser.get("/")).status_code == 303
+    # And it is no longer listed among her sessions: only the new one is
+    listing = (await (await site.signed_in("alice")).get("/settings/sessions")).text
+    assert listing.count("/revoke") == 1
+
+
+async def test_a_session_in_use_is_extended(site: Site) -> None:
+    browser = await site.signed_in("alice")
+    await site.ctx.db.execute("UPDATE web_sessions SET last_seen_at = last_seen_at - ?", (10 * 60_000,))
+    response = await browser.get("/")
+    assert response.status_code == 200
+    assert any(v.startswith("atrium_session=") for k, v in response.headers.multi_items() if k == "set-cookie")
