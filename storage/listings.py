@@ -3,6 +3,7 @@ the admin pages' lists (reports, peers, invites with their creators)."""
 
 from __future__ import annotations
 
+from .accounts import ACCOUNT_COLUMNS
 from .db import Executor, Row
 from .timelines import Viewer, visible_sql
 
@@ -75,4 +76,18 @@ async def peers(db: Executor) -> list[Row]:
     return await db.fetchall(
         "SELECT p.domain, p.source, p.note, p.suspended_at, p.created_at, h.last_success_at, h.last_failure_at,"
         " h.consecutive_failures, h.software FROM peers p LEFT JOIN hosts h ON h.domain = p.domain ORDER BY p.domain"
+    )
+
+
+async def people(db: Executor, *, department: str | None, limit: int, offset: int) -> list[Row]:
+    """The directory's listing: discoverable people, by name, optionally of one department."""
+    conditions = ["suspended_at IS NULL", "discoverable = 1", "actor_type IN ('Person', 'Service')"]
+    params: list[object] = []
+    if department:
+        conditions.append("lower(department) = lower(?)")
+        params.append(department)
+    return await db.fetchall(
+        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE {' AND '.join(conditions)}"
+        " ORDER BY lower(display_name), id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
     )
