@@ -151,7 +151,7 @@ def test_switching_to_french(paris: Instance, context: BrowserContext) -> None:
 def test_directory_search(paris: Instance, context: BrowserContext) -> None:
     page = context.new_page()
     sign_in(page, paris, "bob")
-    page.get_by_role("link", name="Directory").click()
+    page.get_by_role("link", name="Directory", exact=True).click()
     page.get_by_label("Name, job title or department").fill("engineering")
     page.get_by_role("button", name="Search").click()
     people = page.locator(".directory .person")
