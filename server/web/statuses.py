@@ -169,4 +169,31 @@ async def vote(web: Web) -> Response:
     return web.done({"voted": True}, message=web._("Your vote was counted."))
 
 
-routes = [compose_page, create, act, vote, show]
+@page("/@{handle}/{status_id}/edit")
+async def edit_page(web: Web) -> Response:
+    status_id = _status_id(web)
+    row = await status_store.get(web.ctx.db, status_id)
+    if row is None or row["account_id"] != web.user.id or row["reblog_of_id"] is not None:
+        raise HTTPError(404, web._("This post does not exist or you cannot see it."))
+    values = {"text": row["source_text"] or "", "spoiler_text": row["spoiler_text"] or "", "edit_id": status_id}
+    return await web.render("compose.html", values=values, error=None, editing=True, **compose_options())
+
+
+@page("/statuses/{status_id}/edit", methods=("POST",))
+async def edit(web: Web) -> Response:
+    status_id = _status_id(web)
+    values = {"text": web.field("text", limit=20_000), "spoiler_text": web.field("spoiler_text", limit=1000),
+              "edit_id": status_id}
+    try:
+        await status_service.edit_status(web.ctx, web.user.account, status_id,
+                                         PostInput(text=str(values["text"]), spoiler_text=str(values["spoiler_text"])))
+    except ServiceError as exc:
+        if web.wants_json or exc.status == 404:
+            raise
+        return await web.render("compose.html", status=422, values=values, error=web._(exc.message), editing=True,
+                                **compose_options())
+    path = status_path(web.user.account, status_id)
+    return web.done({"id": str(status_id), "path": path}, fallback=path, message=web._("Your post was updated."))
+
+
+routes = [compose_page, create, edit_page, edit, act, vote, show]

@@ -151,3 +151,20 @@ async def test_image_attachment_with_alt_text(site: Site, alice: Browser) -> Non
     assert (await alice.get(src)).status_code == 200
     refused = await alice.post("/statuses", {"text": "not an image"}, files={"media": ("x.jpg", b"GIF89a-nope", "image/jpeg")})
     assert refused.status_code == 422 and "JPEG, PNG, GIF or WebP" in refused.text
+
+
+async def test_author_edits_a_post(site: Site, alice: Browser) -> None:
+    path = await publish(alice, "Meeting at 10", spoiler_text="Schedule")
+    status_id = path.rsplit("/", 1)[1]
+    assert f'href="{path}/edit"' in (await alice.get(path)).text
+    form = (await alice.get(f"{path}/edit")).text
+    assert "Meeting at 10</textarea>" in form and 'value="Schedule"' in form
+    response = await alice.post(f"/statuses/{status_id}/edit", {"text": "Meeting at 11", "spoiler_text": "Schedule"},
+                                csrf_from=f"{path}/edit")
+    assert response.status_code == 303
+    page = (await alice.get(path)).text
+    assert "Meeting at 11" in page and "Meeting at 10" not in page and "· edited" in page
+    # Nobody else can edit it
+    carol = await site.signed_in("carol")
+    assert (await carol.get(f"{path}/edit")).status_code == 404
+    assert (await carol.post(f"/statuses/{status_id}/edit", {"text": "hijacked"}, json=True)).status_code == 404
