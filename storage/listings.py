@@ -91,3 +91,12 @@ async def people(db: Executor, *, department: str | None, limit: int, offset: in
         " ORDER BY lower(display_name), id LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )
+
+
+async def pending_request_ids(db: Executor, account_id: int, *, limit: int = 500) -> set[int]:
+    """Who is waiting for `account_id` to answer their follow request."""
+    rows = await db.fetchall(
+        "SELECT account_id FROM follows WHERE target_account_id = ? AND state = 'pending' ORDER BY id DESC LIMIT ?",
+        (account_id, limit),
+    )
+    return {int(r["account_id"]) for r in rows}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from storage import accounts as account_store
-from storage import hydrate, interactions, timelines
+from storage import hydrate, interactions, listings, timelines
 from storage import notifications as notification_store
 from webui.render import AccountView, StatusView, absolute, account_view, iso, relative, status_views
 
@@ -26,6 +26,7 @@ class NotificationView:
     created_iso: str
     created_title: str
     ago: str
+    pending: bool = False     # a follow request still waiting for an answer
 
 
 @page("/notifications")
@@ -37,6 +38,7 @@ async def notifications(web: Web) -> Response:
     bundles = await hydrate.load_statuses(web.ctx.db, status_ids, web.user.id)
     rc = web.rc
     by_id = {v.id: v for v in status_views(bundles, rc)}
+    waiting = await listings.pending_request_ids(web.ctx.db, web.user.id)
     items = []
     for row in rows:
         who = people.get(int(row["from_account_id"]))
@@ -47,9 +49,10 @@ async def notifications(web: Web) -> Response:
             id=int(row["id"]), type=row["type"], who=account_view(who, rc),
             status=by_id.get(int(row["status_id"])) if row["status_id"] else None,
             created_iso=iso(created), created_title=absolute(created, rc), ago=relative(created, rc),
+            pending=row["type"] == "follow_request" and int(row["from_account_id"]) in waiting,
         ))
     more = f"?max_id={rows[-1]['id']}" if len(rows) >= PAGE else None
-    response = await web.render("notifications.html", items=items, more=more)
+    response = await web.render("notifications.html", items=items, more=more, pending_count=len(waiting))
     if rows and page_args.max_id is None:
         response.set_cookie(SEEN_COOKIE, str(rows[0]["id"]), max_age=365 * 86400, path="/", httponly=True,
                             samesite="lax", secure=web.ctx.settings.scheme == "https")

@@ -37,14 +37,17 @@ async def test_locked_account_approves_a_follow_request(site: Site, alice: Brows
     assert "Cancel request" in (await alice.get("/@bob")).text
     # Then bob is notified and sees the request
     bob = await site.signed_in("bob")
-    assert "asked to follow you" in (await bob.get("/notifications")).text
+    alice_id = await site.ctx.db.fetchval("SELECT id FROM accounts WHERE username = 'alice'")
+    notifications = (await bob.get("/notifications")).text
+    assert "asked to follow you" in notifications and "1 follow request waits for your answer" in notifications
+    assert f'action="/follow_requests/{alice_id}/authorize"' in notifications
     requests = (await bob.get("/follow_requests")).text
     assert "Alice Martin" in requests
-    alice_id = await site.ctx.db.fetchval("SELECT id FROM accounts WHERE username = 'alice'")
     # When he accepts
     accepted = await bob.post(f"/follow_requests/{alice_id}/authorize", csrf_from="/follow_requests")
     assert accepted.status_code == 303
     assert "No pending follow requests." in (await bob.get("/follow_requests")).text
+    assert f'action="/follow_requests/{alice_id}/authorize"' not in (await bob.get("/notifications")).text
     # Then alice follows him, and sees his followers-only posts
     assert 'action="/@bob/unfollow"' in (await alice.get("/@bob")).text
     await bob.post("/statuses", {"text": "quarterly numbers, followers only", "visibility": "followers"})
