@@ -127,7 +127,7 @@ def test_load_more_appends_without_losing_or_duplicating(paris: Instance, contex
     shown = page.locator(".feed article .content").all_text_contents()
     notes = [t.strip() for t in shown if "Daily note" in t]
     assert sorted(notes) == sorted(texts) and len(notes) == len(set(notes))
-    ids = page.eval_on_selector_all(".feed article", "els => els.map(e => e.dataset.id)")
+    ids = page.eval_on_selector_all(".feed article", "els => els.map(e => e.id)")
     assert len(ids) == len(set(ids))
 
 

@@ -27,8 +27,10 @@
   }
 
   function setCount(button, n) {
+    if (typeof n !== "number") return;
     var el = button.querySelector(".n");
-    if (el && typeof n === "number") el.textContent = n > 0 ? String(n) : "";
+    if (!el) { el = document.createElement("span"); el.className = "n"; button.appendChild(el); }
+    el.textContent = n > 0 ? String(n) : "";
   }
 
   var verbs = { like: "favourite", boost: "reblog", mark: "bookmark" };
@@ -86,9 +88,11 @@
   });
 
   // Load more: append the next page's posts, skipping any already shown; scroll loads it too.
+  // A timeline item's id (a boost has its own): the paging cursor, and what "already shown" means.
+  function itemId(a) { return a.id.slice(2); }
   function ids(feed) {
     var seen = {};
-    feed.querySelectorAll("article[data-id]").forEach(function (a) { seen[a.getAttribute("data-id")] = true; });
+    feed.querySelectorAll("article.status").forEach(function (a) { seen[itemId(a)] = true; });
     return seen;
   }
   function fetchPage(url) {
@@ -104,8 +108,8 @@
     link.classList.add("busy");
     fetchPage(link.href).then(function (doc) {
       var seen = ids(feed);
-      doc.querySelectorAll(".feed > article[data-id]").forEach(function (a) {
-        if (!seen[a.getAttribute("data-id")]) feed.appendChild(document.adoptNode(a));
+      doc.querySelectorAll(".feed > article.status").forEach(function (a) {
+        if (!seen[itemId(a)]) feed.appendChild(document.adoptNode(a));
       });
       var next = doc.querySelector("a[data-more]");
       if (next) link.href = next.getAttribute("href"); else link.parentNode.remove();
@@ -131,14 +135,14 @@
   function checkNew() {
     var feed = document.querySelector(".feed");
     if (!feed || !banner) return;
-    var first = feed.querySelector("article[data-id]");
-    var since = pending.length ? pending[0].getAttribute("data-id") : (first ? first.getAttribute("data-id") : "0");
+    var first = feed.querySelector("article.status");
+    var since = pending.length ? itemId(pending[0]) : (first ? itemId(first) : "0");
     fetchPage(location.pathname + "?min_id=" + encodeURIComponent(since)).then(function (doc) {
       var seen = ids(feed);
       var fresh = [];
-      doc.querySelectorAll(".feed > article[data-id]").forEach(function (a) {
-        var id = a.getAttribute("data-id");
-        if (!seen[id] && !pending.some(function (p) { return p.getAttribute("data-id") === id; })) fresh.push(document.adoptNode(a));
+      doc.querySelectorAll(".feed > article.status").forEach(function (a) {
+        var id = itemId(a);
+        if (!seen[id] && !pending.some(function (p) { return itemId(p) === id; })) fresh.push(document.adoptNode(a));
       });
       if (fresh.length) { pending = fresh.concat(pending); banner.hidden = false; }
     }).catch(function () {});
