@@ -9,7 +9,6 @@ that the object exists.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -26,6 +25,8 @@ from activitypub.builders import (
     build_webfinger,
 )
 from federation import render
+from federation.httpsig import SignatureError, verify_request
+from federation.policy import domain_of
 from storage import accounts as account_store
 from storage import follows, hydrate, interactions, statuses, timelines
 from storage.ids import now_ms
@@ -59,11 +60,38 @@ def activity_response(document: dict[str, Any], *, status: int = 200, private: b
 
 
 async def signed_viewer(request: Request) -> Viewer:
-    """Who signed this GET (authorized fetch); anonymous when unsigned or federation is not wired."""
-    verifier: Callable[[Request], Awaitable[Viewer]] | None = ctx_of(request).extras.get("verify_signed_get")
-    if verifier is None or ("signature" not in request.headers and "signature-input" not in request.headers):
+    """Who is asking for an ActivityPub document (authorized fetch).
+
+    Unsigned requests are anonymous in open mode; in closed mode every document but the instance
+    actor needs a valid signature from an allowed instance (401 unsigned or invalid, 403 from a host
+    outside the company). A signed request sees what its signer may see: company posts when it comes
+    from a company instance, followers-only posts when the signer follows, direct posts when mentioned.
+    """
+    ctx = ctx_of(request)
+    signed = "signature" in request.headers or "signature-input" in request.headers
+    if not signed:
+        if ctx.settings.federation_mode == "closed":
+            raise HTTPError(401, "This instance serves ActivityPub documents only to signed requests from company instances")
         return Viewer.anonymous()
-    return await verifier(request)
+    runtime = ctx.extras.get("federation")
+    if runtime is None:
+        raise HTTPError(503, "Federation is not running on this process")
+    try:
+        verified = await verify_request(
+            request.method, request.scope.get("raw_path") or request.url.path, request.scope.get("query_string", b""),
+            list(request.headers.items()), b"", runtime.fetcher.key_lookup, scheme=ctx.instance.scheme,
+        )
+    except SignatureError as exc:
+        raise HTTPError(exc.status, exc.message) from None
+    owner = await runtime.fetcher.key_owner(verified.key_id)
+    domain = domain_of(owner or "")
+    if not owner or not ctx.instance.policy.allow(domain):
+        raise HTTPError(403, "This instance does not federate with yours")
+    signer = await account_store.get_by_uri(ctx.db, owner)
+    company = ctx.instance.policy.is_peer(domain)
+    if signer is None or signer["actor_type"] == "Application":
+        return Viewer(None, local=False, company_peer=company)
+    return Viewer(int(signer["id"]), local=False, company_peer=company)
 
 
 async def _local_account(ctx: Context, username: str) -> Any:
@@ -78,6 +106,7 @@ async def actor(request: Request) -> Response:
     account = await _local_account(ctx, request.path_params["username"])
     if not wants_activity_json(request):
         return RedirectResponse(ctx.urls.profile(account["username"]), status_code=302)
+    await signed_viewer(request)
     manager = await account_store.get(ctx.db, int(account["manager_id"])) if account["manager_id"] else None
     return activity_response(render.actor_document(
         account, ctx.instance, manager_uri=manager["uri"] if manager else None,
@@ -136,6 +165,7 @@ async def outbox(request: Request) -> Response:
     """The public posts of an account, as Create activities, newest first."""
     ctx = ctx_of(request)
     account = await _local_account(ctx, request.path_params["username"])
+    viewer = await signed_viewer(request)
     collection_id = account["outbox_url"]
     cursor = _page_arg(request)
     total = int(account["statuses_count"])
@@ -145,7 +175,7 @@ async def outbox(request: Request) -> Response:
                                      last=f"{collection_id}?min_id=0&page=true")
         )
     page = Page(max_id=cursor or None, limit=COLLECTION_PAGE_SIZE)
-    ids = await timelines.account_statuses(ctx.db, Viewer.anonymous(), int(account["id"]), page, exclude_reblogs=True)
+    ids = await timelines.account_statuses(ctx.db, viewer, int(account["id"]), page, exclude_reblogs=True)
     bundles = await hydrate.load_statuses(ctx.db, ids)
     items = [render.create_activity(b, ctx.instance) for b in bundles]
     for item in items:
@@ -160,6 +190,7 @@ async def outbox(request: Request) -> Response:
 async def _follow_collection(request: Request, which: str) -> Response:
     ctx = ctx_of(request)
     account = await _local_account(ctx, request.path_params["username"])
+    await signed_viewer(request)
     collection_id = account["followers_url"] if which == "followers" else account["following_url"]
     total = int(account["followers_count"] if which == "followers" else account["following_count"])
     cursor = _page_arg(request)
@@ -188,7 +219,8 @@ async def following_collection(request: Request) -> Response:
 async def featured(request: Request) -> Response:
     ctx = ctx_of(request)
     account = await _local_account(ctx, request.path_params["username"])
-    ids = await timelines.filter_visible(ctx.db, Viewer.anonymous(), await interactions.pinned_ids(ctx.db, int(account["id"])))
+    viewer = await signed_viewer(request)
+    ids = await timelines.filter_visible(ctx.db, viewer, await interactions.pinned_ids(ctx.db, int(account["id"])))
     bundles = await hydrate.load_statuses(ctx.db, ids)
     items = [render.note_object(b, ctx.instance) for b in bundles]
     for item in items:

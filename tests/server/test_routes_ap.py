@@ -19,7 +19,8 @@ AP = {"Accept": "application/activity+json"}
 
 @pytest.fixture
 def client(tmp_path):
-    app = create_app(make_settings(tmp_path), run_subsystems=False)
+    # Open mode: unsigned fetches are anonymous (closed mode refuses them; see the test below).
+    app = create_app(make_settings(tmp_path, ATRIUM_FEDERATION_MODE="open"), run_subsystems=False)
     with TestClient(app, base_url="http://paris.test") as test_client:
         yield test_client
 
@@ -172,3 +173,17 @@ def test_the_chunked_body_limit_holds_without_content_length(tmp_path):
     asyncio.run(limited(scope, receive, send))
     assert sent[0]["status"] == 413
     assert sum(received) <= 1024 * 1024  # never buffered past the limit
+
+
+def test_closed_mode_serves_documents_only_to_signed_requests(tmp_path):
+    app = create_app(make_settings(tmp_path), run_subsystems=False)
+    with TestClient(app, base_url="http://paris.test") as closed:
+        make_alice(closed)
+        for path in ("/users/alice", "/users/alice/outbox", "/users/alice/followers", "/users/alice/following"):
+            response = closed.get(path, headers=AP)
+            assert response.status_code == 401, path
+            assert "signed requests" in response.json()["error"]
+        # The instance actor stays readable: peers need its key to verify our signed fetches.
+        assert closed.get("/actor", headers=AP).status_code == 200
+        # Browsers are sent to the HTML page, which has its own sign-in.
+        assert closed.get("/users/alice", headers={"Accept": "text/html"}, follow_redirects=False).status_code == 302
