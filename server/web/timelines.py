@@ -81,4 +81,10 @@ async def tag(web: Web) -> Response:
                        stream=f"hashtag:{name}")
 
 
-routes = [home, local, company, tag]
+@page("/menu")
+async def menu(web: Web) -> Response:
+    """Everything the phone's bottom bar has no room for."""
+    return await web.render("menu.html")
+
+
+routes = [home, local, company, tag, menu]

@@ -133,6 +133,12 @@ def test_phone_layout(seeded: Instance, chromium: Browser) -> None:
     assert width <= 390, "nothing overflows sideways"
     screenshot(page, "home-phone", full_page=False)
     assert not axe_violations(page)
+    # What the bottom bar has no room for is one tap away
+    nav.get_by_role("link", name="More").click()
+    expect(page.get_by_role("link", name="Settings")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    screenshot(page, "menu-phone", full_page=False)
+    assert not axe_violations(page)
     context.close()
 
 
