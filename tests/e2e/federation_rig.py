@@ -1,0 +1,113 @@
+"""Helpers for tests across several real instances: a company of named instances that allowlist each
+other, API clients per employee (tokens minted with `atrium tokens create`), and waiting for state to
+converge with a bounded poll (the instances' own workers deliver; nothing is mocked)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.rig import Instance, UserSpec, free_port, start_instance
+
+T = TypeVar("T")
+
+
+def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_env: dict[str, str] | None = None
+                  ) -> dict[str, Instance]:
+    """Start one instance per name, each allowlisting all the others (closed mode)."""
+    ports = {name: free_port() for name in layout}
+    domains = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+    instances = {}
+    for name, users in layout.items():
+        peers = [d for other, d in domains.items() if other != name]
+        env = {
+            "ATRIUM_PEERS": ",".join(peers),
+            # Loopback peers must be named with their address explicitly (SSRF rule).
+            "ATRIUM_PEER_ADDRESSES": ",".join(f"{d}={d}" for d in peers),
+            "ATRIUM_WORKER_CONCURRENCY": "4",
+        }
+        env.update(extra_env or {})
+        instances[name] = start_instance(name, tmp_path, users=users, env=env, port=ports[name])
+    return instances
+
+
+@dataclass
+class Employee:
+    """An employee's API session on their instance."""
+
+    instance: Instance
+    username: str
+    token: str
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.instance.domain}"
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.instance.base_url, headers={"Authorization": f"Bearer {self.token}"},
+                            timeout=30)
+
+    def get(self, path: str, **params: Any) -> Any:
+        with self._client() as client:
+            response = client.get(path, params=params)
+        assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text[:500]}"
+        return response.json()
+
+    def post(self, path: str, expect: int = 200, **data: Any) -> Any:
+        with self._client() as client:
+            response = client.post(path, json=data)
+        assert response.status_code == expect, f"POST {path}: {response.status_code} {response.text[:500]}"
+        return response.json()
+
+    def put(self, path: str, **data: Any) -> Any:
+        with self._client() as client:
+            response = client.put(path, json=data)
+        assert response.status_code == 200, f"PUT {path}: {response.status_code} {response.text[:500]}"
+        return response.json()
+
+    def delete(self, path: str) -> Any:
+        with self._client() as client:
+            response = client.delete(path)
+        assert response.status_code == 200, f"DELETE {path}: {response.status_code} {response.text[:500]}"
+        return response.json()
+
+    def resolve(self, other: Employee) -> dict[str, Any]:
+        """The Account entity of `other`, as this employee's instance knows it (WebFinger on first use)."""
+        found = self.get("/api/v2/search", q=other.handle, resolve="true", type="accounts")["accounts"]
+        assert found, f"{self.handle} could not find {other.handle}"
+        return found[0]
+
+    def find_status(self, uri: str) -> dict[str, Any] | None:
+        found = self.get("/api/v2/search", q=uri, resolve="true", type="statuses")["statuses"]
+        return found[0] if found else None
+
+    def home(self) -> list[dict[str, Any]]:
+        return self.get("/api/v1/timelines/home", limit=40)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        return self.get("/api/v1/notifications")
+
+
+def employee(instance: Instance, username: str) -> Employee:
+    token = instance.cli("tokens", "create", username, "--scopes", "read", "write", "follow").stdout.strip()
+    return Employee(instance, username, token)
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.2, what: str = "") -> T:
+    """Poll `check` until it returns a truthy value without raising; bounded in time."""
+    deadline = time.monotonic() + timeout
+    last_error: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except AssertionError as exc:
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"not reached in {timeout}s: {what} (last: {last_error})")
