@@ -47,6 +47,8 @@ class Settings:
     registration_open: bool = False           # employees join by invite unless IT opens sign-ups
     run_workers: bool = True                  # delivery/inbox workers inside `atrium serve`
     worker_concurrency: int = 8
+    claim_lock_seconds: int = 120             # how long a worker's claim on a job lasts before others may take it
+    retry_base_seconds: int = 30              # first delivery retry after about this long (then doubling)
     max_body_bytes: int = 1024 * 1024
     max_media_bytes: int = 16 * 1024 * 1024
     max_status_chars: int = 5000
@@ -231,6 +233,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, persist_secret: b
         values["log_json"] = _bool("ATRIUM_LOG_JSON", get("LOG_JSON") or "")
     if get("WORKER_CONCURRENCY") is not None:
         values["worker_concurrency"] = _int("ATRIUM_WORKER_CONCURRENCY", get("WORKER_CONCURRENCY") or "", 1, 256)
+    if get("CLAIM_LOCK_SECONDS") is not None:
+        values["claim_lock_seconds"] = _int("ATRIUM_CLAIM_LOCK_SECONDS", get("CLAIM_LOCK_SECONDS") or "", 5, 3600)
+    if get("RETRY_BASE_SECONDS") is not None:
+        values["retry_base_seconds"] = _int("ATRIUM_RETRY_BASE_SECONDS", get("RETRY_BASE_SECONDS") or "", 1, 3600)
     if get("MAX_BODY_BYTES") is not None:
         values["max_body_bytes"] = _int("ATRIUM_MAX_BODY_BYTES", get("MAX_BODY_BYTES") or "", 1024, 64 << 20)
     if get("MAX_MEDIA_BYTES") is not None:

@@ -62,7 +62,8 @@ async def _wake_outbox(ctx: Context, event: str, data: dict[str, Any]) -> None:
 
 
 async def start(ctx: Context, app: Starlette) -> Callable[[], Awaitable[None]] | None:
-    runtime = FederationRuntime(ctx.db, ctx.instance, concurrency=ctx.settings.worker_concurrency)
+    runtime = FederationRuntime(ctx.db, ctx.instance, concurrency=ctx.settings.worker_concurrency,
+                                lock_ms=ctx.settings.claim_lock_seconds * 1000)
     await runtime.start(run_workers=ctx.settings.run_workers)
     ctx.extras["federation"] = runtime
     ctx.extras["federation_instance"] = ctx.instance
