@@ -45,7 +45,8 @@ class BodyLimitMiddleware:
 
     def _limit(self, scope: Scope) -> int:
         path = scope.get("path", "")
-        if path.startswith(("/api/v1/media", "/api/v2/media", "/api/v1/accounts/update_credentials", "/settings")):
+        if path.startswith(("/api/v1/media", "/api/v2/media", "/api/v1/accounts/update_credentials", "/settings",
+                            "/statuses")):
             return self.media_limit + 64 * 1024
         if path.startswith(("/api/", "/oauth/")) or not path.endswith("inbox"):
             return max(self.default_limit, 1024 * 1024)
