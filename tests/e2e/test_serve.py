@@ -32,7 +32,9 @@ def test_first_start_creates_an_admin_and_prints_how_to_sign_in(tmp_path):
 
 
 def test_a_served_instance_answers_webfinger_actor_and_nodeinfo_over_http(tmp_path):
-    paris = start_instance("paris", tmp_path, users=[UserSpec("alice", department="Sales")])
+    # Open mode: anyone may read public documents (closed mode wants signed fetches from peers).
+    paris = start_instance("paris", tmp_path, users=[UserSpec("alice", department="Sales")],
+                           env={"ATRIUM_FEDERATION_MODE": "open"})
     try:
         jrd = httpx.get(paris.url("/.well-known/webfinger"), params={"resource": f"acct:alice@{paris.domain}"}).json()
         actor_url = next(link["href"] for link in jrd["links"] if link["rel"] == "self")
