@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from federation.fetch import FetchError
 from federation.http import HttpError
 from federation.runner import FederationRuntime
-from federation.webfinger import WebFingerError, lookup
+from federation.webfinger import WebFingerError, resolve
 from storage import accounts
 from storage.db import Row
 
@@ -37,8 +37,9 @@ async def resolve_remote_account(ctx: Context, username: str, domain: str) -> Ro
     if known is not None:
         return known
     try:
-        actor_id = await lookup(runtime.fetcher, username, domain)
-        return await runtime.fetcher.get_actor(actor_id)
+        # `resolve`, not `lookup` + fetch: a WebFinger answer naming an actor of another host (ours
+        # included) must be confirmed by that host's own WebFinger (SECURITY-CASES 8).
+        return await resolve(runtime.fetcher, f"{username}@{domain}")
     except (WebFingerError, FetchError, HttpError) as exc:
         log.info("could not resolve @%s@%s: %s", username, domain, exc)
         return None
