@@ -59,6 +59,15 @@ def activity_response(document: dict[str, Any], *, status: int = 200, private: b
     return Response(orjson.dumps(document), status_code=status, media_type=ACTIVITY_CONTENT_TYPE, headers=headers)
 
 
+def check_signed_host(request: Request) -> None:
+    """A signed request must be addressed to us: the Host it carries (and its signature covers) is
+    our domain, so a request signed for another server cannot be replayed here (SECURITY-CASES 10)."""
+    ctx = ctx_of(request)
+    host = request.headers.get("host", "")
+    if domain_of(f"{ctx.instance.scheme}://{host}/") != ctx.instance.domain:
+        raise HTTPError(401, "The request was signed for another host")
+
+
 async def signed_viewer(request: Request) -> Viewer:
     """Who is asking for an ActivityPub document (authorized fetch).
 
@@ -76,6 +85,7 @@ async def signed_viewer(request: Request) -> Viewer:
     runtime = ctx.extras.get("federation")
     if runtime is None:
         raise HTTPError(503, "Federation is not running on this process")
+    check_signed_host(request)
     try:
         verified = await verify_request(
             request.method, request.scope.get("raw_path") or request.url.path, request.scope.get("query_string", b""),

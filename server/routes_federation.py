@@ -12,7 +12,7 @@ from storage import accounts
 
 from .errors import HTTPError
 from .federation_wiring import runtime_of
-from .routes_ap import ctx_of
+from .routes_ap import check_signed_host, ctx_of
 
 
 async def _receive(request: Request, recipient_id: int | None) -> Response:
@@ -20,6 +20,7 @@ async def _receive(request: Request, recipient_id: int | None) -> Response:
     runtime = runtime_of(ctx)
     if runtime is None:
         raise HTTPError(503, "Federation is not running on this process")
+    check_signed_host(request)
     try:
         body = await read_limited(request.stream(), ctx.settings.max_body_bytes, request.headers.get("content-length"))
         receipt = await runtime.receive(
