@@ -309,6 +309,11 @@ class HttpClient:
             raise RequestRefused(f"not an absolute http(s) URL: {url[:200]!r}")
         if not self.policy.allow(domain):
             raise RequestRefused(f"{domain} is not a host this instance federates with")
+        try:
+            httpx.URL(url)
+        except (httpx.InvalidURL, ValueError):
+            # e.g. `http://0177.0.0.1/`: ours parses it, httpx does not; refuse rather than crash.
+            raise RequestRefused(f"not a valid URL: {url[:200]!r}") from None
         return domain
 
     async def get(
