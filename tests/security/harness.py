@@ -100,6 +100,12 @@ class World:
         assert row is not None
         return await status_service.create_status(self.ctx, row, PostInput(text=text, visibility=visibility, **extra))
 
+    async def add_remote(self, name: str, actor: RemoteActor) -> Row:
+        """Store a remote actor as if fetched from its origin, known here as `name`."""
+        self.remotes[name] = actor
+        self.people[name] = row = await store_remote(self.db, actor)
+        return row
+
     async def follow(self, follower: str, target: str, *, uri: str | None = None) -> None:
         async with self.db.transaction() as tx:
             await follows.request(tx, self.id_of(follower), self.id_of(target), uri, accept=True)
