@@ -14,7 +14,9 @@ from importlib import resources
 
 from .db import Database
 
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# NNNN_name.sql runs on both engines; NNNN_name.sqlite.sql / NNNN_name.postgresql.sql on one only
+# (the same version number, so the history of both engines lines up).
+_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(sqlite|postgresql))?\.sql$")
 
 
 @dataclass(frozen=True)
@@ -24,12 +26,12 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
-    """Every migration shipped with Atrium, lowest version first."""
+def available_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """Every migration shipped with Atrium for this engine, lowest version first."""
     found = []
     for entry in resources.files("storage.migrations").iterdir():
         match = _NAME.match(entry.name)
-        if match:
+        if match and match.group(3) in (None, dialect):
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text("utf-8")))
     found.sort(key=lambda m: m.version)
     versions = [m.version for m in found]
@@ -59,7 +61,7 @@ async def applied_versions(db: Database) -> set[int]:
 
 async def pending_migrations(db: Database) -> list[Migration]:
     done = await applied_versions(db)
-    return [m for m in available_migrations() if m.version not in done]
+    return [m for m in available_migrations(db.dialect) if m.version not in done]
 
 
 async def migrate(db: Database) -> list[Migration]:

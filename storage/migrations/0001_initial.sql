@@ -232,7 +232,7 @@ CREATE TABLE home_feed (
     author_id BIGINT NOT NULL,                -- so an unfollow removes rows without a join
     PRIMARY KEY (account_id, status_id)
 );
-CREATE INDEX home_feed_author ON home_feed (account_id, author_id);
+CREATE INDEX home_feed_author ON home_feed (account_id, author_id);  -- dropped again in 0007
 CREATE INDEX home_feed_status ON home_feed (status_id);
 
 CREATE TABLE notifications (
