@@ -8,6 +8,8 @@ the scopes asked for (default `read write follow`), minted the way the CLI mints
 from __future__ import annotations
 
 import io
+import os
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,7 @@ from server.context import Context
 from server.services.accounts import create_account
 from server.services.oauth import mint_token
 from storage import accounts as account_store
-from tests.conftest import make_settings
+from tests.conftest import PG_URL, make_settings
 
 PASSWORD = "correct horse battery staple"
 BASE = "http://paris.test"
@@ -74,16 +76,49 @@ class Api:
         return self.anonymous(Authorization=f"Bearer {await self.token(username, scopes)}")
 
 
+async def _postgres_database() -> str:
+    """A fresh PostgreSQL database for one test (ATRIUM_TEST_API_ENGINE=postgresql)."""
+    import asyncpg
+
+    name = "api_" + secrets.token_hex(6)
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def _drop_database(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
 async def running_api(tmp_path: Path, **settings: object) -> AsyncIterator[Api]:
+    """The app with its lifespan running and the colleagues seeded; on PostgreSQL when
+    ATRIUM_TEST_API_ENGINE=postgresql (the whole API suite then runs on it)."""
+    database_url = None
+    if os.environ.get("ATRIUM_TEST_API_ENGINE") == "postgresql":
+        database_url = await _postgres_database()
+        settings = {"ATRIUM_DATABASE_URL": database_url, **settings}
     app = create_app(make_settings(tmp_path, **settings), run_subsystems=False)
-    async with app.router.lifespan_context(app):
-        await seed(app.state.ctx)
-        api = Api(app, app.state.settings)
-        try:
-            yield api
-        finally:
-            for client in api.opened:
-                await client.aclose()
+    try:
+        async with app.router.lifespan_context(app):
+            await seed(app.state.ctx)
+            api = Api(app, app.state.settings)
+            try:
+                yield api
+            finally:
+                for client in api.opened:
+                    await client.aclose()
+    finally:
+        if database_url is not None:
+            await _drop_database(database_url)
 
 
 @pytest.fixture
