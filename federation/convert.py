@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from activitypub.content import normalize_hashtag
+from activitypub.content import extract_hashtags, normalize_hashtag
 from activitypub.html import sanitize_html, sanitize_plain
 from activitypub.model import Attachment
 from activitypub.parse_actor import ParsedActor
@@ -104,7 +104,8 @@ def note_content(obj: ParsedObject) -> NoteContent:
             link = html.escape(obj.url)
             body += f'<p><a href="{link}">{link}</a></p>'
     spoiler = sanitize_plain(obj.summary or "", MAX_SPOILER)
-    tags = tuple(dict.fromkeys(normalize_hashtag(h.name) for h in obj.hashtags if h.name))[:MAX_TAGS_PER_STATUS]
+    tags = tuple(dict.fromkeys(normalize_hashtag(h.name) for h in obj.hashtags if h.name and is_hashtag(h.name)))
+    tags = tags[:MAX_TAGS_PER_STATUS]
     return NoteContent(
         content=sanitize_html(body),
         spoiler_text=spoiler,
@@ -114,6 +115,12 @@ def note_content(obj: ParsedObject) -> NoteContent:
         url=obj.url if is_http_url(obj.url) else None,
         tag_names=tuple(t for t in tags if t),
     )
+
+
+def is_hashtag(name: str) -> bool:
+    """Whether a remote hashtag name is one our own text parser would recognise: a tag named
+    `<script>…` or `a b` is dropped rather than stored and linked (SECURITY-CASES 21)."""
+    return extract_hashtags("#" + name) == [normalize_hashtag(name)]
 
 
 def media_type_family(attachment: Attachment) -> str:
