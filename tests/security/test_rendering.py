@@ -13,7 +13,6 @@ from typing import Any
 
 from PIL import Image
 
-from activitypub.constants import AS_PUBLIC
 from tests.federation.receiver import Answer
 from tests.security.executable import executable
 from tests.security.harness import PEER, World, activity, create, note
@@ -55,7 +54,7 @@ def html_strings(value: Any, key: str | None = None) -> list[str]:
     if isinstance(value, str):
         return [value] if key is None or key in HTML_KEYS else []
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in html_strings(v, k if key is None or k in HTML_KEYS else k)]
+        return [s for k, v in value.items() for s in html_strings(v, k)]
     if isinstance(value, list):
         return [s for v in value for s in html_strings(v, key or "")]
     return []
