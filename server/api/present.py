@@ -31,12 +31,19 @@ class Presenter:
         self.viewer_id = viewer_id
         self.rc = RenderContext(urls=ctx.urls, domain=ctx.domain, viewer_id=viewer_id, now_ms=now_ms())
         self._moved: dict[int, dict[str, Any]] = {}
+        # A page of 40 posts has a handful of authors: each is serialized once per request.
+        self._accounts: dict[int, dict[str, Any]] = {}
 
     # --- accounts ------------------------------------------------------------------------------
 
     def account(self, row: Row) -> dict[str, Any]:
-        moved_id = row["moved_to_id"]
-        return account_entities.account(row, self.rc, moved=self._moved.get(int(moved_id)) if moved_id else None)
+        account_id = int(row["id"])
+        cached = self._accounts.get(account_id)
+        if cached is None:
+            moved_id = row["moved_to_id"]
+            cached = account_entities.account(row, self.rc, moved=self._moved.get(int(moved_id)) if moved_id else None)
+            self._accounts[account_id] = cached
+        return cached
 
     async def _load_moved(self, rows: Sequence[Row]) -> None:
         wanted = {int(r["moved_to_id"]) for r in rows if r["moved_to_id"] is not None} - set(self._moved)

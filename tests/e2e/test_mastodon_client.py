@@ -200,3 +200,48 @@ def test_a_token_minted_from_the_cli_works_for_a_bot(paris: Instance) -> None:
     with pytest.raises(Exception) as refused:
         bot.account_follow(posted.account.id)
     assert "outside the authorized scopes" in str(refused.value)
+
+
+def test_following_and_hearing_from_a_colleague_on_another_instance(tmp_path: Path) -> None:
+    from tests.e2e.federation_rig import eventually, start_company
+
+    company = start_company(tmp_path, {"paris": [UserSpec("alice")], "lyon": [UserSpec("dan", display_name="Dan")]})
+    try:
+        paris, lyon = company["paris"], company["lyon"]
+
+        def app_for(instance: Instance, username: str) -> Mastodon:
+            token = instance.cli("tokens", "create", username, "--scopes", "read", "write", "follow").stdout.strip()
+            return Mastodon(access_token=token, api_base_url=instance.base_url)
+
+        alice, dan = app_for(paris, "alice"), app_for(lyon, "dan")
+        # alice finds dan on the other instance (WebFinger through the API's search) and follows him
+        dan_at_paris = alice.search_v2(f"@dan@{lyon.domain}", resolve=True, result_type="accounts").accounts[0]
+        assert dan_at_paris.acct == f"dan@{lyon.domain}" and dan_at_paris.display_name == "Dan"
+        alice.account_follow(dan_at_paris.id)
+        eventually(lambda: alice.account_relationships(dan_at_paris.id)[0].following, what="follow accepted")
+        # dan's posts reach her home timeline
+        hello = dan.status_post("Hello from Lyon #intro")
+        eventually(lambda: any(s.uri == hello.uri for s in alice.timeline_home()), what="dan's post at paris")
+        # she answers his post; his reply to her answer notifies her, also on her stream
+        hello_at_paris = next(s for s in alice.timeline_home() if s.uri == hello.uri)
+        with websocket_connect(f"{alice.instance_v2().configuration.urls.streaming}/api/v1/streaming?stream=user",
+                               additional_headers={"Authorization": f"Bearer {alice.access_token}"}) as socket:
+            answer = alice.status_post("Welcome aboard!", in_reply_to_id=hello_at_paris.id)
+            answer_at_lyon = eventually(
+                lambda: next((n.status for n in dan.notifications() if n.type == "mention"), None),
+                what="alice's answer at lyon")
+            assert answer_at_lyon.uri == answer.uri and answer_at_lyon.in_reply_to_id == hello.id
+            reply = dan.status_post("Thanks!", in_reply_to_id=answer_at_lyon.id)
+            mention = eventually(lambda: next((n for n in alice.notifications() if n.type == "mention"), None),
+                                 what="dan's reply notified at paris")
+            assert mention.status.uri == reply.uri and mention.status.in_reply_to_id == answer.id
+            assert mention.account.acct == f"dan@{lyon.domain}"
+            streamed = json.loads(socket.recv(timeout=15))
+            while streamed.get("event") != "notification":
+                streamed = json.loads(socket.recv(timeout=15))
+            assert json.loads(streamed["payload"])["status"]["uri"] == reply.uri
+        # and she finds him by name
+        assert f"dan@{lyon.domain}" in [a.acct for a in alice.search_v2("dan", result_type="accounts").accounts]
+    finally:
+        for instance in company.values():
+            instance.stop()
