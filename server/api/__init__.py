@@ -12,6 +12,7 @@ from ..oauth import authorize
 from . import (
     accounts,
     apps,
+    c2s,
     collections,
     conversations,
     instance,
@@ -50,4 +51,5 @@ routes: list[BaseRoute] = [
     *conversations.routes,
     *reports.routes,
     *streaming.routes,
+    *c2s.routes,
 ]
