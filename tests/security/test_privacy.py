@@ -10,6 +10,7 @@ from typing import Any
 from activitypub.constants import AS_PUBLIC
 from federation.policy import domain_of
 from server.services.accounts import create_account
+from storage import peers
 from tests.federation.receiver import Answer
 from tests.security.harness import BASE, COMPANY, DOMAIN, OUTSIDER, PEER, World, activity, create, note
 from tests.security.matrix import CALLERS, SURFACES, run_matrix
@@ -193,8 +194,7 @@ async def _png() -> bytes:
 async def test_case_27_no_delivery_ever_leaves_the_allowlist(paris: World, open_paris: World) -> None:
     for world, blocked in ((paris, "closed mode"), (open_paris, "open mode, a suspended domain")):
         if world is open_paris:
-            await world.db.execute("INSERT INTO domain_blocks (domain, severity, created_at) VALUES (?, 'suspend', 0)",
-                                   (OUTSIDER,))
+            await peers.add_domain_block(world.db, OUTSIDER, "suspend")
             await world.ctx.instance.policy.reload(world.db)
         mallory = world.remotes["mallory"]
         # Given mallory@evil is known from the past: a follower of alice, with a post of hers stored
