@@ -293,27 +293,48 @@ class Hub:
         for connection, sub in wanted:
             if self._matches(sub, connection.account_id, bundle, original, home, hidden, in_lists):
                 matches.setdefault(connection.account_id, []).append((connection, sub))
-        for account_id, targets in matches.items():
-            if not await timelines.can_see(db, Viewer(account_id, local=True), status_id):
-                continue
-            presenter = Presenter(self.ctx, account_id)
+        if not matches:
+            return
+        allowed = await self._who_may_see(row, list(matches))
+        # Viewers whose flags on this post are alike get the same rendering: one render and one
+        # JSON encoding per group, not per connection (a new post reads the same for nearly all).
+        ids = [status_id, *([int(row["reblog_of_id"])] if row["reblog_of_id"] is not None else [])]
+        poll_id = int(original.status["poll_id"]) if original.status["poll_id"] else None
+        profiles = await streams.viewer_profiles(self.ctx.db, ids, sorted(allowed), poll_id)
+        authors = {int(row["account_id"]), int(original.status["account_id"])}
+        groups: dict[tuple[Any, ...], list[int]] = {}
+        for account_id in sorted(allowed):
+            key = (account_id if account_id in authors else None, profiles.get(account_id, ()))
+            groups.setdefault(key, []).append(account_id)
+        for members in groups.values():
+            presenter = Presenter(self.ctx, members[0])
             rendered = await presenter.statuses([status_id])
             if not rendered:
                 continue
             payload = json.dumps(rendered[0], ensure_ascii=False)
-            conversation: str | None = None
-            for connection, sub in targets:
-                if sub.stream == "direct":
-                    if conversation is None:
-                        others = [int(m["id"]) for m in bundle.mentions] + [int(row["account_id"])]
-                        people = await presenter.accounts([a for a in dict.fromkeys(others) if a != account_id])
-                        thread = int(row["thread_root_id"] or row["id"])
-                        conversation = json.dumps({**misc.conversation(thread, people, rendered[0]), "unread": True},
-                                                  ensure_ascii=False)
-                    if event == "update":
-                        connection.push(_message(sub, "conversation", conversation))
-                    continue
-                connection.push(_message(sub, event, payload))
+            for account_id in members:
+                for connection, sub in matches[account_id]:
+                    if sub.stream != "direct":
+                        connection.push(_message(sub, event, payload))
+                    elif event == "update":
+                        connection.push(_message(sub, "conversation", await self._conversation(
+                            account_id, bundle, rendered[0])))
+
+    async def _who_may_see(self, row: Row, account_ids: list[int]) -> set[int]:
+        """The accounts (all local: streams are for our users) the visibility rule lets see `row`."""
+        db = self.ctx.db
+        if row["visibility"] in ("followers", "direct"):
+            return {a for a in account_ids if await timelines.can_see(db, Viewer(a, local=True), int(row["id"]))}
+        # Public, unlisted, company and local posts read the same for every local viewer: ask once.
+        visible = await timelines.can_see(db, Viewer(account_ids[0], local=True), int(row["id"]))
+        return set(account_ids) if visible else set()
+
+    async def _conversation(self, account_id: int, bundle: hydrate.StatusBundle, status_json: dict[str, Any]) -> str:
+        row = bundle.status
+        others = [int(m["id"]) for m in bundle.mentions] + [int(row["account_id"])]
+        people = await Presenter(self.ctx, account_id).accounts([a for a in dict.fromkeys(others) if a != account_id])
+        thread = int(row["thread_root_id"] or row["id"])
+        return json.dumps({**misc.conversation(thread, people, status_json), "unread": True}, ensure_ascii=False)
 
     @staticmethod
     def _matches(

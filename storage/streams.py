@@ -72,3 +72,33 @@ async def hidden_authors(db: Executor, author_id: int, viewer_ids: Sequence[int]
         (author_id, *viewer_ids, author_id, *viewer_ids, author_id, *viewer_ids),
     )
     return {int(r["viewer"]) for r in rows}
+
+
+async def viewer_profiles(
+    db: Executor, status_ids: Sequence[int], viewer_ids: Sequence[int], poll_id: int | None
+) -> dict[int, tuple[tuple[str, int], ...]]:
+    """What differs between viewers of these statuses: their favourites, boosts, bookmarks, pins and
+    poll votes on them. Viewers absent from the answer have none (most viewers, for a new post)."""
+    if not status_ids or not viewer_ids:
+        return {}
+    smarks, vmarks = ",".join("?" * len(status_ids)), ",".join("?" * len(viewer_ids))
+    found: dict[int, set[tuple[str, int]]] = {}
+    for kind, sql in (
+        ("favourited", f"SELECT account_id, status_id AS item FROM favourites WHERE status_id IN ({smarks})"
+                       f" AND account_id IN ({vmarks})"),
+        ("reblogged", f"SELECT account_id, reblog_of_id AS item FROM statuses WHERE reblog_of_id IN ({smarks})"
+                      f" AND account_id IN ({vmarks})"),
+        ("bookmarked", f"SELECT account_id, status_id AS item FROM bookmarks WHERE status_id IN ({smarks})"
+                       f" AND account_id IN ({vmarks})"),
+        ("pinned", f"SELECT account_id, status_id AS item FROM pins WHERE status_id IN ({smarks})"
+                   f" AND account_id IN ({vmarks})"),
+    ):
+        for row in await db.fetchall(sql, (*status_ids, *viewer_ids)):
+            found.setdefault(int(row["account_id"]), set()).add((kind, int(row["item"])))
+    if poll_id is not None:
+        for row in await db.fetchall(
+            f"SELECT account_id, choice AS item FROM poll_votes WHERE poll_id = ? AND account_id IN ({vmarks})",
+            (poll_id, *viewer_ids),
+        ):
+            found.setdefault(int(row["account_id"]), set()).add(("voted", int(row["item"])))
+    return {viewer: tuple(sorted(items)) for viewer, items in found.items()}

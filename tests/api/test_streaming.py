@@ -132,6 +132,26 @@ async def test_a_list_stream_gets_only_its_members(api: Api) -> None:
     assert [json.loads(m["payload"])["id"] for m in drain(watcher)] == [from_carol["id"]]
 
 
+async def test_each_viewer_gets_their_own_flags(api: Api) -> None:
+    hub = await hub_for(api)
+    alice, bob, carol, admin = [await api.client(n) for n in ("alice", "bob", "carol", "admin")]
+    bob_id = await account_id(api, "bob")
+    for follower in (carol, admin):
+        await follower.post(f"/api/v1/accounts/{bob_id}/follow")
+    await bob.post(f"/api/v1/follow_requests/{await account_id(api, 'carol')}/authorize")
+    await bob.post(f"/api/v1/follow_requests/{await account_id(api, 'admin')}/authorize")
+    original = await post(alice, "Worth a boost")
+    await carol.post(f"/api/v1/statuses/{original['id']}/favourite")
+    watchers = {name: Connection(await account_id(api, name), {Subscription("user")}) for name in ("carol", "admin")}
+    for connection in watchers.values():
+        hub.add(connection)
+    await bob.post(f"/api/v1/statuses/{original['id']}/reblog")
+    await hub.poll_once()
+    seen = {name: [json.loads(m["payload"]) for m in drain(c) if m["event"] == "update"] for name, c in watchers.items()}
+    assert seen["carol"][0]["reblog"]["favourited"] is True
+    assert seen["admin"][0]["reblog"]["favourited"] is False
+
+
 async def test_events_written_by_one_worker_are_delivered_by_another(api: Api, tmp_path: Path) -> None:
     # Given a second worker: its own database connections and hub, on the same database
     events.subscribe(api.ctx, record_event)

@@ -11,6 +11,7 @@ from storage import accounts as account_store
 from storage import (
     announcements,
     conversations,
+    interactions,
     lists,
     markers,
     oauth,
@@ -127,6 +128,11 @@ async def test_stream_questions_home_recipients_and_hidden_authors(db: Database)
     assert await streams.hidden_authors(db, alice, [bob, carol]) == {bob, carol}
     notifications = await streams.notifications_since(db, 0, [alice])
     assert [n["type"] for n in notifications] == ["follow"]
+    async with db.transaction() as tx:
+        await interactions.favourite(tx, carol, await status_store.get(tx, posted))
+    await interactions.bookmark(db, carol, posted)
+    profiles = await streams.viewer_profiles(db, [posted], [carol, bob], None)
+    assert profiles == {carol: (("bookmarked", posted), ("favourited", posted))}
 
 
 async def test_postgresql_notifies_listeners_of_stream_events(db: Database) -> None:
