@@ -85,7 +85,7 @@ async def prepare_note(ctx: Context, obj: ParsedObject, author: Row, *, depth: i
         parent_apply = await _prepare_parent(ctx, obj.in_reply_to)
     mentioned = await mention_ids(ctx, obj)
     content = convert.note_content(obj)
-    options = convert.poll_options(obj)
+    options = convert.poll_options(obj)[: polls.MAX_OPTIONS]
     created_at = convert.clamp_published(convert.to_ms(obj.published), now_ms())
     author_id = int(author["id"])
 
@@ -126,7 +126,7 @@ async def prepare_note(ctx: Context, obj: ParsedObject, author: Row, *, depth: i
                 options=options,
                 expires_at=convert.to_ms(obj.poll.end_time),
                 multiple=obj.poll.multiple,
-                cached_counts=[o.votes or 0 for o in obj.poll.options],
+                cached_counts=[o.votes or 0 for o in obj.poll.options][: len(options)],
                 voters_count=obj.poll.voters_count or 0,
             )
 

@@ -23,7 +23,7 @@ from federation.delivery import Delivery
 from federation.fetch import Fetcher
 from federation.http import HttpClient
 from federation.httpsig_common import HeaderInput
-from federation.inbox import Receipt, receive
+from federation.inbox import InboxWriter, Receipt, receive
 from federation.instance import Instance, ensure_instance_actor
 from federation.process import process_item
 from federation.worker import Worker
@@ -56,6 +56,7 @@ class FederationRuntime:
         self.http = http or HttpClient(instance.policy, ca_file=instance.ca_file, user_agent=instance.user_agent)
         self.fetcher = Fetcher(db, instance, self.http)
         self.delivery = Delivery(db, instance, self.http)
+        self.inbox_writer = InboxWriter(db)
         self.lock_ms = lock_ms
         self.inbox_worker: Worker[Row] = Worker(
             "inbox", self._claim_inbox, self._process, concurrency=concurrency, poll_interval=poll_interval
@@ -111,7 +112,7 @@ class FederationRuntime:
         """The inbox POST handler's one call: see federation.inbox.receive (raises InboxError)."""
         return await receive(
             self.db, self.instance, method, path, query, headers, body, recipient_account_id,
-            fetcher=self.fetcher, now=now, on_stored=self.inbox_worker.wake,
+            fetcher=self.fetcher, now=now, on_stored=self.inbox_worker.wake, writer=self.inbox_writer,
         )
 
     async def drain(self, *, rounds: int = 50) -> int:

@@ -7,6 +7,9 @@ activity finds its row and does nothing twice. Finishing a row is fenced by the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from .claims import claim
 from .db import Database, Executor, Row
 from .ids import new_id, now_ms
@@ -36,6 +39,58 @@ async def insert(
         (item_id, activity_id, activity_type, actor_uri, key_id, recipient_account_id, body, now, now),
     )
     return item_id if changed else None
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An incoming activity to store."""
+
+    activity_id: str
+    activity_type: str
+    actor_uri: str
+    key_id: str
+    body: str
+    recipient_account_id: int | None = None
+
+
+async def insert_many(db: Database, items: Sequence[NewItem], *, now: int | None = None) -> list[int | None]:
+    """Store many activities in one transaction (one commit for all: a group commit).
+
+    Returns, for each item in order, its new row id, or None when its activity id was already
+    stored (before, or earlier in the same batch).
+    """
+    if not items:
+        return []
+    now = now_ms() if now is None else now
+    ids = [new_id() for _ in items]
+    rows = [
+        (ids[i], it.activity_id, it.activity_type, it.actor_uri, it.key_id, it.recipient_account_id, it.body, now, now)
+        for i, it in enumerate(items)
+    ]
+    inserted: set[str] = set()
+    async with db.transaction() as tx:
+        # Chunks keep each statement under SQLite's limit of bound parameters.
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start : start + _CHUNK]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?)"] * len(chunk))
+            found = await tx.fetchall(
+                "INSERT INTO inbox_items (id, activity_id, activity_type, actor_uri, key_id, recipient_account_id,"
+                f" body, state, attempts, next_attempt_at, received_at) VALUES {values}"
+                " ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id",
+                [value for row in chunk for value in row],
+            )
+            inserted.update(str(r["activity_id"]) for r in found)
+    result: list[int | None] = []
+    for item_id, item in zip(ids, items, strict=True):
+        if item.activity_id in inserted:
+            inserted.discard(item.activity_id)  # a second copy in the same batch is a duplicate
+            result.append(item_id)
+        else:
+            result.append(None)
+    return result
+
+
+_CHUNK = 100
 
 
 async def get(db: Executor, item_id: int) -> Row | None:

@@ -234,3 +234,23 @@ async def test_a_post_from_the_future_is_dated_now(h: Harness) -> None:
     obj = note(published="2999-01-01T00:00:00Z")
     await h.process(create(obj))
     assert (await stored(h, obj["id"]))["created_at"] < 2_000_000_000_000
+
+
+async def test_a_post_with_ten_thousand_of_everything_is_bounded(h: Harness) -> None:
+    # SECURITY-CASES 17: 10,000 mentions of unknown actors, tags, recipients and poll options
+    await h.remote(BOB)
+    many = range(10_000)
+    obj = note(
+        type="Question",
+        to=[AS_PUBLIC, *(f"https://lyon.example/users/u{i}" for i in many)],
+        tag=[*({"type": "Mention", "href": f"https://lyon.example/users/m{i}"} for i in many),
+             *({"type": "Hashtag", "name": f"#t{i}"} for i in many)],
+        oneOf=[{"type": "Note", "name": f"option {i}", "replies": {"totalItems": i}} for i in many],
+    )
+    assert await h.process(create(obj)) == "done"
+    status = await stored(h, obj["id"])
+    assert h.http.requests == []  # no fetch queued or made for any of them
+    poll = await h.db.fetchone("SELECT * FROM polls WHERE id = ?", (status["poll_id"],))
+    assert poll is not None and len(json.loads(poll["options"])) == len(json.loads(poll["cached_counts"])) <= 50
+    assert await h.count("SELECT COUNT(*) FROM status_tags WHERE status_id = ?", status["id"]) <= 30
+    assert await h.count("SELECT COUNT(*) FROM mentions WHERE status_id = ?", status["id"]) == 0

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from federation.fetch import Fetcher
-from federation.inbox import InboxError, Receipt, read_limited, receive
+from federation.httpsig import sign_request
+from federation.inbox import InboxError, InboxWriter, Receipt, read_limited, receive
 from federation.instance import Instance
 from storage import inbox as inbox_store
 from storage.db import SQLiteDatabase
@@ -122,8 +123,6 @@ async def test_malformed_documents_are_400_never_500(setup: Setup) -> None:
     deep = {"id": "https://lyon.example/a/1", "type": "Create", "actor": BOB.uri}
     body = json.dumps(deep)[:-1] + ', "object": ' + "[" * 100_000 + "]" * 100_000 + "}"
     path, query, headers, _ = signed_post(BOB, SHARED_INBOX, deep)
-    from federation.httpsig import sign_request
-
     headers = sign_request("POST", SHARED_INBOX, {"Content-Type": "application/activity+json"}, body.encode(),
                            BOB.key_id, BOB.private_key_pem)
     with pytest.raises(InboxError) as nested:
@@ -159,6 +158,20 @@ async def test_read_limited_stops_at_the_limit_even_without_a_length() -> None:
         await read_limited(_chunks(1, 1), 10, content_length=str(1024 * 1024 + 1))
 
 
+async def test_after_a_key_rotation_the_new_key_verifies_once_refetched_and_the_old_one_fails(setup: Setup) -> None:
+    # Given bob's origin now publishing a rotated key
+    rotated = remote_actor("lyon.example", "bob", key=3)
+    setup.http.serve(BOB.uri, rotated.document())
+    # When bob signs with the new key: one refetch of his actor, then accepted
+    assert not (await setup.post(_create(), actor=rotated)).duplicate
+    assert setup.http.fetched() == [BOB.uri]
+    # Then a request signed with the old key fails, and triggers no second fetch (rate limited)
+    second = {**_create(note_id="https://lyon.example/notes/2")}
+    with pytest.raises(InboxError) as old:
+        await setup.post(second, actor=BOB)
+    assert old.value.status == 401 and setup.http.fetched() == [BOB.uri]
+
+
 async def test_on_stored_is_called_for_new_items_only(setup: Setup) -> None:
     calls: list[int] = []
     path, query, headers, body = signed_post(BOB, SHARED_INBOX, _create())
@@ -166,3 +179,17 @@ async def test_on_stored_is_called_for_new_items_only(setup: Setup) -> None:
         await receive(setup.db, setup.instance, "POST", path, query, headers, body, None,
                       fetcher=setup.fetcher, on_stored=lambda: calls.append(1))
     assert calls == [1]
+
+
+async def test_concurrent_requests_share_a_commit_and_each_learns_its_own_fate(setup: Setup) -> None:
+    writer = InboxWriter(setup.db, max_batch=7)
+    activities = [_create(note_id=f"https://lyon.example/notes/{n % 20}") for n in range(40)]
+
+    async def post(activity: dict[str, Any]) -> Receipt:
+        path, query, headers, body = signed_post(BOB, SHARED_INBOX, activity)
+        return await receive(setup.db, setup.instance, "POST", path, query, headers, body, None,
+                             fetcher=setup.fetcher, writer=writer)
+
+    receipts = await asyncio.gather(*(post(a) for a in activities))
+    assert sum(not r.duplicate for r in receipts) == 20
+    assert await setup.rows() == 20

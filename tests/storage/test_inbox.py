@@ -95,3 +95,16 @@ async def test_finished_items_can_be_purged_but_queued_ones_stay(db: Database) -
     assert row is not None and len(row["last_error"]) == inbox.MAX_ERROR_CHARS
     assert await inbox.purge_finished(db, older_than=10_000) == 1
     assert (await inbox.counts(db))["queued"] == 1
+
+
+async def test_many_items_commit_together_and_duplicates_are_told_apart(db: Database) -> None:
+    def item(n: int) -> inbox.NewItem:
+        return inbox.NewItem(f"https://lyon.example/activities/{n}", "Like", "https://lyon.example/users/bob", "k", "{}")
+
+    await _insert(db, "https://lyon.example/activities/0")
+    # A batch holding an already stored id, two new ones, and one of them twice
+    ids = await inbox.insert_many(db, [item(0), item(1), item(2), item(1), *(item(n) for n in range(3, 250))])
+    assert ids[0] is None and ids[1] is not None and ids[2] is not None and ids[3] is None
+    assert all(i is not None for i in ids[4:])
+    assert (await inbox.counts(db))["queued"] == 250
+    assert await inbox.insert_many(db, []) == []
