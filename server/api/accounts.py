@@ -92,23 +92,19 @@ async def lookup(request: Request) -> Response:
     account = await find_account(ctx_of(request), query.str("acct", "", max_length=400) or "", resolve=who is not None)
     if account is None:
         raise HTTPError(404, "Record not found")
-    return json(Presenter(ctx_of(request), who.account_id if who and who.account else None).account(account))
+    return json(Presenter(ctx_of(request), auth.viewer_id_of(who)).account(account))
 
 
 async def show(request: Request) -> Response:
     who = await auth.optional_user(request, "read:accounts")
     account = await _target(request)
-    return json((await Presenter(ctx_of(request), _viewer_id(who)).account_rows([account]))[0])
+    return json((await Presenter(ctx_of(request), auth.viewer_id_of(who)).account_rows([account]))[0])
 
 
 async def show_many(request: Request) -> Response:
     who = await auth.optional_user(request, "read:accounts")
     ids = params.query(request).ids("id")[:40]
-    return json(await Presenter(ctx_of(request), _viewer_id(who)).accounts(ids))
-
-
-def _viewer_id(who: auth.Auth | None) -> int | None:
-    return who.account_id if who is not None and who.account is not None else None
+    return json(await Presenter(ctx_of(request), auth.viewer_id_of(who)).accounts(ids))
 
 
 async def statuses(request: Request) -> Response:
@@ -121,13 +117,13 @@ async def statuses(request: Request) -> Response:
     if query.bool("pinned"):
         pinned = await interactions.pinned_ids(ctx.db, int(account["id"]))
         ids = (await timelines.filter_visible(ctx.db, viewer, pinned))[: page.limit] if page.max_id is None else []
-        return json(await Presenter(ctx, _viewer_id(who)).statuses(ids))
+        return json(await Presenter(ctx, auth.viewer_id_of(who)).statuses(ids))
     ids = await timelines.account_statuses(
         ctx.db, viewer, int(account["id"]), page, exclude_replies=bool(query.bool("exclude_replies")),
         exclude_reblogs=bool(query.bool("exclude_reblogs")), only_media=bool(query.bool("only_media")),
         tagged=(query.str("tagged", max_length=200) or "").lstrip("#").lower() or None,
     )
-    return paginated(request, await Presenter(ctx, _viewer_id(who)).statuses(ids), ids)
+    return paginated(request, await Presenter(ctx, auth.viewer_id_of(who)).statuses(ids), ids)
 
 
 async def _follow_list(request: Request, kind: str) -> Response:
@@ -137,7 +133,7 @@ async def _follow_list(request: Request, kind: str) -> Response:
     page = params.page(params.query(request), max_limit=80, default=40)
     fetch = follows.followers if kind == "followers" else follows.following
     rows = await fetch(ctx.db, int(account["id"]), page)
-    accounts = await Presenter(ctx, _viewer_id(who)).accounts([int(r["account_id"]) for r in rows])
+    accounts = await Presenter(ctx, auth.viewer_id_of(who)).accounts([int(r["account_id"]) for r in rows])
     return paginated(request, accounts, [int(r["follow_id"]) for r in rows], full=len(rows) == page.limit)
 
 

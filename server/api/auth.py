@@ -146,3 +146,8 @@ async def optional_user(conn: HTTPConnection, *required: str) -> Auth | None:
 
 def viewer_of(auth: Auth | None) -> Viewer:
     return auth.viewer if auth is not None else Viewer.anonymous()
+
+
+def viewer_id_of(auth: Auth | None) -> int | None:
+    """The reading account's id, or None for the anonymous and for app-only tokens."""
+    return auth.account_id if auth is not None and auth.account is not None else None

@@ -76,7 +76,7 @@ async def directory(request: Request) -> Response:
         offset=query.int("offset", 0, low=0, high=100_000) or 0, order="new" if order == "new" else "active",
         department=query.str("department", max_length=200),
     )
-    viewer_id = who.account_id if who is not None and who.account is not None else None
+    viewer_id = auth.viewer_id_of(who)
     return json(await Presenter(ctx, viewer_id).account_rows(rows))
 
 

@@ -23,7 +23,7 @@ async def _render(request: Request, who: auth.Auth | None, poll_id: int) -> Resp
     if poll is None or poll["status_id"] is None or not await timelines.can_see(ctx.db, auth.viewer_of(who),
                                                                                  int(poll["status_id"])):
         raise HTTPError(404, "Record not found")
-    viewer_id = who.account_id if who is not None and who.account is not None else None
+    viewer_id = auth.viewer_id_of(who)
     bundles = await hydrate.load_polls(ctx.db, [poll_id], viewer_id)
     return json(status_entities.poll(bundles[poll_id], Presenter(ctx, viewer_id).rc))
 

@@ -64,7 +64,7 @@ async def search(request: Request) -> Response:
     limit = query.int("limit", 20, low=1, high=40) or 20
     offset = query.int("offset", 0, low=0) or 0
     resolve = bool(query.bool("resolve")) and who is not None
-    viewer_id = who.account_id if who is not None and who.account is not None else None
+    viewer_id = auth.viewer_id_of(who)
     presenter = Presenter(ctx, viewer_id)
     result: dict[str, Any] = {"accounts": [], "statuses": [], "hashtags": []}
     if not text or offset > 0 or (kind is not None and kind not in TYPES):
@@ -86,7 +86,7 @@ async def tag(request: Request) -> Response:
     row = await tags.get(ctx.db, normalize_hashtag(str(request.path_params["name"])[:200].lstrip("#")))
     if row is None:
         raise HTTPError(404, "Record not found")
-    presenter = Presenter(ctx, who.account_id if who is not None and who.account is not None else None)
+    presenter = Presenter(ctx, auth.viewer_id_of(who))
     return json(status_entities.tag_entity(row, presenter.rc, following=False if who is not None else None))
 
 

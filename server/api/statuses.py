@@ -99,14 +99,10 @@ async def _visible(request: Request, who: auth.Auth | None) -> Row:
     return await status_service.get_visible(ctx_of(request), auth.viewer_of(who), params.path_id(request))
 
 
-def _viewer_id(who: auth.Auth | None) -> int | None:
-    return who.account_id if who is not None and who.account is not None else None
-
-
 async def show(request: Request) -> Response:
     who = await auth.optional_user(request, "read:statuses")
     row = await _visible(request, who)
-    found = await Presenter(ctx_of(request), _viewer_id(who)).status(int(row["id"]))
+    found = await Presenter(ctx_of(request), auth.viewer_id_of(who)).status(int(row["id"]))
     if found is None:
         raise HTTPError(404, "Record not found")
     return json(found)
@@ -117,7 +113,7 @@ async def show_many(request: Request) -> Response:
     ctx = ctx_of(request)
     ids = params.query(request).ids("id")[:40]
     visible = await timelines.filter_visible(ctx.db, auth.viewer_of(who), ids)
-    return json(await Presenter(ctx, _viewer_id(who)).statuses(visible))
+    return json(await Presenter(ctx, auth.viewer_id_of(who)).statuses(visible))
 
 
 async def edit(request: Request) -> Response:
@@ -180,7 +176,7 @@ async def context(request: Request) -> Response:
     ctx = ctx_of(request)
     row = await _visible(request, who)
     ancestors, descendants = await timelines.context(ctx.db, auth.viewer_of(who), row)
-    presenter = Presenter(ctx, _viewer_id(who))
+    presenter = Presenter(ctx, auth.viewer_id_of(who))
     return json(status_entities.context(await presenter.statuses(ancestors), await presenter.statuses(descendants)))
 
 
@@ -188,7 +184,7 @@ async def history(request: Request) -> Response:
     who = await auth.optional_user(request, "read:statuses")
     ctx = ctx_of(request)
     row = await _visible(request, who)
-    presenter = Presenter(ctx, _viewer_id(who))
+    presenter = Presenter(ctx, auth.viewer_id_of(who))
     bundle = await hydrate.load_status(ctx.db, int(row["id"]))
     if bundle is None:
         raise HTTPError(404, "Record not found")
@@ -213,7 +209,7 @@ async def _who_list(request: Request, kind: str) -> Response:
     page = params.page(params.query(request), max_limit=80, default=40)
     fetch = interactions.favourited_by if kind == "favourites" else interactions.reblogged_by
     rows = await fetch(ctx.db, int(row["id"]), page)
-    accounts = await Presenter(ctx, _viewer_id(who)).accounts([int(r["account_id"]) for r in rows])
+    accounts = await Presenter(ctx, auth.viewer_id_of(who)).accounts([int(r["account_id"]) for r in rows])
     return paginated(request, accounts, [int(r["id"]) for r in rows], full=len(rows) == page.limit)
 
 

@@ -52,7 +52,7 @@ async def public(request: Request) -> Response:
     else:
         scope = "all"
     ids = await timelines.public(ctx.db, auth.viewer_of(who), page, scope=scope, only_media=bool(query.bool("only_media")))
-    viewer_id = who.account_id if who is not None and who.account is not None else None
+    viewer_id = auth.viewer_id_of(who)
     return paginated(request, await Presenter(ctx, viewer_id).statuses(ids), ids)
 
 
@@ -63,7 +63,7 @@ async def tag(request: Request) -> Response:
     page = params.page(query)
     name = normalize_hashtag(str(request.path_params["hashtag"])[:200].lstrip("#"))
     ids = await timelines.tag(ctx.db, auth.viewer_of(who), name, page, local_only=bool(query.bool("local")))
-    viewer_id = who.account_id if who is not None and who.account is not None else None
+    viewer_id = auth.viewer_id_of(who)
     return paginated(request, await Presenter(ctx, viewer_id).statuses(ids), ids)
 
 
