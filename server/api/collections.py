@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from storage import follows, interactions
+from storage import follows, interactions, timelines
 
 from ..mastodon import accounts as account_entities
 from ..services import follows as follow_service
@@ -22,7 +22,9 @@ async def _status_collection(request: Request, kind: str) -> Response:
     page = params.page(params.query(request))
     fetch = interactions.bookmarks_of if kind == "bookmarks" else interactions.favourites_of
     rows = await fetch(ctx.db, who.account_id, page)
-    statuses = await Presenter(ctx, who.account_id).statuses([int(r["status_id"]) for r in rows])
+    # Kept earlier, a post may since have become one the reader can no longer open.
+    visible = await timelines.filter_visible(ctx.db, who.viewer, [int(r["status_id"]) for r in rows])
+    statuses = await Presenter(ctx, who.account_id).statuses(visible)
     return paginated(request, statuses, [int(r["id"]) for r in rows], full=len(rows) == page.limit)
 
 

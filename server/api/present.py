@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage import accounts as account_store
-from storage import follows, hydrate, preferences
+from storage import follows, hydrate, preferences, timelines
 from storage import reports as report_store
 from storage.db import Row
 from storage.ids import now_ms
 from storage.pagination import Page
+from storage.timelines import Viewer
 
 from ..context import Context
 from ..mastodon import accounts as account_entities
@@ -100,6 +101,9 @@ class Presenter:
         account_ids = [int(r["from_account_id"]) for r in rows]
         accounts = {int(a["id"]): a for a in await self.accounts(account_ids)}
         status_ids = [int(r["status_id"]) for r in rows if r["status_id"] is not None]
+        if self.viewer_id is not None:
+            # Defence in depth: a notification never shows a post its recipient may not open.
+            status_ids = await timelines.filter_visible(self.ctx.db, Viewer(self.viewer_id, local=True), status_ids)
         statuses = {int(s["id"]): s for s in await self.statuses(status_ids)}
         out = []
         for row in rows:

@@ -136,3 +136,17 @@ async def test_many_accounts_at_once(alice: httpx.AsyncClient) -> None:
     alice_id, carol_id = await ids(alice, "alice", "carol")
     found = (await alice.get("/api/v1/accounts", params={"id[]": [carol_id, alice_id, "1"]})).json()
     assert [a["id"] for a in found] == [carol_id, alice_id]
+
+
+async def test_kept_posts_that_became_invisible_are_not_shown(alice: httpx.AsyncClient, bob: httpx.AsyncClient) -> None:
+    # Given alice follows bob (locked) and bookmarks one of his followers-only posts
+    alice_id, bob_id = await ids(alice, "alice", "bob")
+    await alice.post(f"/api/v1/accounts/{bob_id}/follow")
+    await bob.post(f"/api/v1/follow_requests/{alice_id}/authorize")
+    secret = await post(bob, "Followers only", visibility="private")
+    assert (await alice.post(f"/api/v1/statuses/{secret['id']}/bookmark")).status_code == 200
+    assert [s["id"] for s in (await alice.get("/api/v1/bookmarks")).json()] == [secret["id"]]
+    # When she stops following him
+    await alice.post(f"/api/v1/accounts/{bob_id}/unfollow")
+    # Then the post is gone from her bookmarks too
+    assert (await alice.get("/api/v1/bookmarks")).json() == []
