@@ -174,9 +174,10 @@ def _a_cycle(remaining: dict[str, set[str]]) -> tuple[str, set[str]]:
 
 async def iterate_rows(db: Executor, table: Table, columns: Sequence[str], batch_size: int,
                        where: str = "") -> AsyncIterator[list[tuple[Any, ...]]]:
-    """The rows of `table` (only `columns`), a page at a time, paged by primary key (SQLite: rowid)."""
+    """The rows of `table` (only `columns`), a page at a time, paged by primary key (SQLite: rowid when a
+    table has no declared key; WITHOUT ROWID tables always have one)."""
     cols = ", ".join(quote(c) for c in columns)
-    if db.dialect == "sqlite":
+    if db.dialect == "sqlite" and not table.primary_key:
         key = ["rowid"]
         select = f"SELECT rowid AS _atrium_key, {cols} FROM {quote(table.name)}"
     elif table.primary_key:
