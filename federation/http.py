@@ -265,6 +265,13 @@ def make_ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+def _dialled_domains(url: httpx.URL) -> set[str]:
+    """`host[:port]` as httpx will dial it, spelled as policy.domain_of spells domains (IDNA or not)."""
+    port = f":{url.port}" if url.port is not None else ""
+    names = {url.host, url.raw_host.decode("ascii", "replace")}
+    return {(f"[{name}]" if ":" in name else name).lower().rstrip(".") + port for name in names}
+
+
 class HttpClient:
     """Guarded, bounded, optionally signed HTTP requests to other instances."""
 
@@ -310,10 +317,14 @@ class HttpClient:
         if not self.policy.allow(domain):
             raise RequestRefused(f"{domain} is not a host this instance federates with")
         try:
-            httpx.URL(url)
+            dialled = _dialled_domains(httpx.URL(url))
         except (httpx.InvalidURL, ValueError):
             # e.g. `http://0177.0.0.1/`: ours parses it, httpx does not; refuse rather than crash.
             raise RequestRefused(f"not a valid URL: {url[:200]!r}") from None
+        if domain not in dialled:
+            # The host we checked must be the host httpx connects to: `http://peer\@elsewhere/`
+            # reads as one host to one parser and another to the other (SECURITY-CASES 1, 19).
+            raise RequestRefused(f"{url[:200]!r} does not name one host unambiguously")
         return domain
 
     async def get(
