@@ -61,6 +61,11 @@ async def test_case_19_no_connection_to_special_addresses_by_any_path(paris: Wor
         url = f"http://{host}/notes/{n}"
         await paris.ignored("19", f"a fetch of {url}", lambda url=url, n=n: paris.inbox(
             bob, activity(bob, "Announce", url, f"ssrf-{n}", to=[AS_PUBLIC])), fetches=(f"GET {url}",))
+    # A URL one parser reads as lyon and another as elsewhere: refused before any connection
+    for n, url in enumerate((f"http://{PEER}\\@{canary.address}/notes/1", f"http://{PEER}\\@evil.test/notes/2",
+                             f"http://{PEER}\\@rebound.test:{canary.port}/notes/3")):
+        await paris.ignored("19", f"a fetch of {url!r}", lambda url=url, n=n: paris.inbox(
+            bob, activity(bob, "Announce", url, f"confused-{n}", to=[AS_PUBLIC])))
     # A key fetch (an inbox POST signed with a key on that host)
     for n, host in enumerate(targets):
         stranger = remote(host, "eve", 1)
