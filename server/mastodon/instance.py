@@ -108,6 +108,8 @@ def instance_v1(settings: Settings, stats: InstanceStats, contact_account: dict[
             "statuses": _statuses(settings),
             "media_attachments": _media(settings),
             "polls": dict(POLL_LIMITS),
+            # Said in v1 too: apps that only read v1 learn the instance is closed (issue 6).
+            "limited_federation": settings.federation_mode == "closed",
         },
         "contact_account": contact_account,
         "rules": [],
