@@ -2,7 +2,7 @@
 
     python -m bench                 # full size: 50,000 accounts, 1,000,000 posts (~4-5 min; +40 s the first time)
     python -m bench --quick         # 100,000 posts (~3 min)
-    python -m bench --only home     # one or more of: signatures, home, http
+    python -m bench --only home     # one or more of: signatures, home, http, inbox, fanout, backlog, memory
 
 Scenarios print their figures with a ratio to a baseline measured in the same run; the whole report
 is also written to bench/results/latest.md. bench/README.md explains them and records a run.
@@ -24,9 +24,22 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import bench_home, bench_http, bench_posting, bench_signatures, dataset, loadgen
+from . import (
+    bench_backlog,
+    bench_fanout,
+    bench_home,
+    bench_http,
+    bench_inbox,
+    bench_memory,
+    bench_posting,
+    bench_signatures,
+    dataset,
+    loadgen,
+)
 
-SCENARIOS = ("signatures", "home", "http")
+SCENARIOS = ("signatures", "home", "http", "inbox", "fanout", "backlog", "memory")
+# Federation scenarios run at their reduced size here; `python -m bench.bench_<name> --full` for full size.
+FEDERATION = {"inbox": bench_inbox, "fanout": bench_fanout, "backlog": bench_backlog, "memory": bench_memory}
 BUDGET_SECONDS = 600
 
 
@@ -122,6 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
+    for name, module in FEDERATION.items():
+        if name in only:
+            emit(f"## Federation: {name} (bench_{name}, reduced size)\n")
+            try:
+                emit(module.run(module.QUICK, dataset.RESULTS / f"fed-{name}").render() + "\n")
+            except Exception:
+                failed.append(name)
+                emit("FAILED:\n" + traceback.format_exc())
+            finally:
+                shutil.rmtree(dataset.RESULTS / f"fed-{name}", ignore_errors=True)
     elapsed = time.perf_counter() - started
     emit(f"{load_average()} at the end")
     emit(f"total {elapsed:.0f} s" + ("" if elapsed < BUDGET_SECONDS else f" (over the {BUDGET_SECONDS} s budget)"))

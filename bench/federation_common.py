@@ -103,7 +103,8 @@ def note_create(host: str, name: str, n: int, *, to: str | None = None, cc: str 
     """A realistic Create{Note} (about 1.3 KB) by `name` on `host`, public, with a hashtag."""
     uri = actor_uri(host, name)
     note_id = f"{uri}/statuses/{n}"
-    published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # Distinct seconds per post: the receiver derives a status id from `published`.
+    published = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 200_000 + n))
     return {
         "@context": ["https://www.w3.org/ns/activitystreams", {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"}],
         "id": f"{note_id}/activity", "type": "Create", "actor": uri, "published": published,
