@@ -10,8 +10,10 @@ from starlette.routing import Route
 from federation.inbox import InboxError, read_limited
 from storage import accounts
 
+from .context import Context
 from .errors import HTTPError
 from .federation_wiring import runtime_of
+from .inbox_throttle import InboxThrottle, claimed_host
 from .routes_ap import check_signed_host, ctx_of
 
 
@@ -21,6 +23,12 @@ async def _receive(request: Request, recipient_id: int | None) -> Response:
     if runtime is None:
         raise HTTPError(503, "Federation is not running on this process")
     check_signed_host(request)
+    throttle = throttle_of(ctx)
+    host = claimed_host(request.headers)
+    wait = throttle.retry_after(host) if host else None
+    if wait is not None:
+        return JSONResponse({"error": "Too many deliveries from your instance"}, status_code=429,
+                            headers={"Retry-After": str(wait)})
     try:
         body = await read_limited(request.stream(), ctx.settings.max_body_bytes, request.headers.get("content-length"))
         receipt = await runtime.receive(
@@ -28,8 +36,19 @@ async def _receive(request: Request, recipient_id: int | None) -> Response:
             request.scope.get("query_string", b""), list(request.headers.items()), body, recipient_id,
         )
     except InboxError as exc:
+        if exc.status in (400, 403) and host:
+            throttle.count(host)   # signed, then refused: it counts (401s are not known to be theirs)
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+    throttle.count(host)
     return JSONResponse({"id": receipt.activity_id, "duplicate": receipt.duplicate}, status_code=202)
+
+
+def throttle_of(ctx: Context) -> InboxThrottle:
+    """This worker's per-peer inbox rate limit (server/inbox_throttle.py)."""
+    throttle = ctx.extras.get("inbox_throttle")
+    if not isinstance(throttle, InboxThrottle):
+        throttle = ctx.extras["inbox_throttle"] = InboxThrottle()
+    return throttle
 
 
 async def shared_inbox(request: Request) -> Response:
