@@ -37,8 +37,8 @@ class CircuitBreaker:
         self.db = db
         self.policy = policy or BreakerPolicy()
 
-    async def allow(self, host: str, now_ms: int) -> bool:
-        """Whether a request to `host` may go out now (closed, or this caller won the probe)."""
+    async def allow(self, host: str, now_ms: int) -> str | None:
+        """May a request to `host` go out now? "closed" (yes), "probe" (yes, as the probe), None (wait)."""
         return await hosts.try_probe(
             self.db,
             host,
@@ -56,10 +56,10 @@ class CircuitBreaker:
     async def record_success(self, host: str, now_ms: int) -> None:
         await hosts.record_success(self.db, host, now=now_ms)
 
-    async def record_failure(self, host: str, now_ms: int) -> int | None:
-        """Count a failure; returns when the circuit reopens to a probe (ms) if it is now open."""
-        failures = await hosts.record_failure(self.db, host, now=now_ms)
-        wait = self.policy.open_for(failures)
+    async def record_failure(self, host: str, now_ms: int, *, probe: bool = False) -> int | None:
+        """Count a failure; returns when the circuit reopens to a probe (ms) if this failure opened it."""
+        failures = await hosts.record_failure(self.db, host, now=now_ms, probe=probe)
+        wait = self.policy.open_for(failures or 0)
         if wait <= 0:
             return None
         until = now_ms + int(wait * 1000)

@@ -142,7 +142,8 @@ class Delivery:
         if activity is None or signer is None:
             await store.finish(self.db, delivery_id, token, "cancelled", error="the activity or its author is gone")
             return "cancelled"
-        if not await self.breaker.allow(host, now):
+        permit = await self.breaker.allow(host, now)
+        if permit is None:
             await store.defer(self.db, delivery_id, token, await self.breaker.retry_at(host, now))
             return "deferred"
         status: int | None = None
@@ -161,9 +162,12 @@ class Delivery:
             error = str(failure)
         done_at = now_ms()
         if status is None or status >= 500:
-            await self.breaker.record_failure(host, done_at)
+            await self.breaker.record_failure(host, done_at, probe=permit == "probe")
         else:
             await self.breaker.record_success(host, done_at)
+            if permit == "probe":
+                # The peer is back: what waited for it (deferred or backing off) goes now, in order.
+                await store.wake_host(self.db, host, done_at)
         decision = decide(
             status=status,
             attempt=int(row["attempts"]),

@@ -49,6 +49,22 @@ def moment(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+def precise_time(ms: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`: our `published` keeps its milliseconds.
+
+    Peers order posts by `published`; with whole seconds, posts made in the same second would
+    land in any order (Mastodon and Atrium both read the fraction).
+    """
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def _stamp(document: Document, key: str, ms: int | None) -> Document:
+    if ms is not None and key in document:
+        document[key] = precise_time(int(ms))
+    return document
+
+
 def handle_domain(account: Row, instance: Instance) -> str:
     return str(account["domain"] or instance.domain)
 
@@ -96,7 +112,8 @@ def note_object(bundle: StatusBundle, instance: Instance) -> Document:
     )
     if bundle.poll is not None:
         note = build_question(note, _poll(bundle))
-    return note
+    _stamp(note, "published", status["created_at"])
+    return _stamp(note, "updated", status["edited_at"])
 
 
 def _attachment(media: Row, urls: Urls) -> Attachment:
@@ -134,10 +151,11 @@ def _poll(bundle: StatusBundle) -> Poll:
 def create_activity(bundle: StatusBundle, instance: Instance) -> Document:
     """`Create` of one of our statuses, addressed like it."""
     note = note_object(bundle, instance)
-    return build_create(
+    create = build_create(
         f"{bundle.status['uri']}/activity", str(bundle.account["uri"]), note,
         published=moment(int(bundle.status["created_at"])),
     )
+    return _stamp(create, "published", bundle.status["created_at"])
 
 
 def update_activity(bundle: StatusBundle, instance: Instance) -> Document:
@@ -166,10 +184,11 @@ def announce_activity(boost: StatusBundle, instance: Instance) -> Document:
         raise RenderError("this boost cannot be federated")
     followers = str(boost.account["followers_url"])
     to, cc = addressing_for(visibility, followers, [str(original.account["uri"])], instance.company_audience)
-    return build_announce(
+    announce = build_announce(
         str(boost.status["uri"]), str(boost.account["uri"]), str(original.status["uri"]),
         published=moment(int(boost.status["created_at"])) or datetime.now(UTC), to=to, cc=cc,
     )
+    return _stamp(announce, "published", boost.status["created_at"])
 
 
 def undo_announce_activity(boost: StatusBundle, instance: Instance) -> Document:

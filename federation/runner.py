@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from federation.breaker import BreakerPolicy, CircuitBreaker
 from federation.delivery import Delivery
 from federation.fetch import Fetcher
 from federation.http import HttpClient
@@ -26,6 +27,7 @@ from federation.httpsig_common import HeaderInput
 from federation.inbox import InboxWriter, Receipt, receive
 from federation.instance import Instance, ensure_instance_actor
 from federation.process import process_item
+from federation.retry import DELIVERY_POLICY, RetryPolicy
 from federation.worker import Worker
 from storage import deliveries, inbox
 from storage.db import Database, Row
@@ -50,12 +52,16 @@ class FederationRuntime:
         delivery_concurrency: int | None = None,
         poll_interval: float = 1.0,
         lock_ms: int = LOCK_MS,
+        retry_policy: RetryPolicy = DELIVERY_POLICY,
+        breaker_policy: BreakerPolicy | None = None,
     ) -> None:
         self.db = db
         self.instance = instance
         self.http = http or HttpClient(instance.policy, ca_file=instance.ca_file, user_agent=instance.user_agent)
         self.fetcher = Fetcher(db, instance, self.http)
-        self.delivery = Delivery(db, instance, self.http)
+        # A circuit opens for about as long as the first retry waits (settings may shorten both).
+        breaker = CircuitBreaker(db, breaker_policy or BreakerPolicy(base_open=min(30.0, retry_policy.base)))
+        self.delivery = Delivery(db, instance, self.http, breaker=breaker, retry_policy=retry_policy)
         self.inbox_writer = InboxWriter(db)
         self.lock_ms = lock_ms
         self.inbox_worker: Worker[Row] = Worker(
@@ -162,9 +168,14 @@ class FederationRuntime:
         return {w.name: {"handled": w.handled, "errors": w.errors, "busy": w.busy} for w in self.workers}
 
 
-async def run_worker_process(db: Database, instance: Instance, stop: asyncio.Event, *, concurrency: int = 8) -> None:
-    """`atrium worker`: run the federation workers until `stop` is set, then stop gracefully."""
-    runtime = FederationRuntime(db, instance, concurrency=concurrency)
+async def run_worker_process(
+    db: Database, instance: Instance, stop: asyncio.Event, *, concurrency: int = 8, **options: Any
+) -> None:
+    """`atrium worker`: run the federation workers until `stop` is set, then stop gracefully.
+
+    `options` are FederationRuntime's (lock_ms, retry_policy, …), as the web process passes them.
+    """
+    runtime = FederationRuntime(db, instance, concurrency=concurrency, **options)
     await runtime.start(run_workers=True)
     try:
         await stop.wait()

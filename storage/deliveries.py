@@ -199,6 +199,14 @@ async def defer(db: Executor, delivery_id: int, token: int, until: int) -> bool:
     return changed == 1
 
 
+async def wake_host(db: Executor, host: str, now: int) -> int:
+    """Make every queued delivery to `host` due now (its circuit just closed after an outage)."""
+    return await db.execute(
+        "UPDATE deliveries SET next_attempt_at = ? WHERE host = ? AND state = 'queued' AND next_attempt_at > ?",
+        (now, host, now),
+    )
+
+
 async def list_for_outbox(db: Executor, outbox_activity_id: int) -> list[Row]:
     return await db.fetchall(
         "SELECT * FROM deliveries WHERE outbox_activity_id = ? ORDER BY id", (outbox_activity_id,)

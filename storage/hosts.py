@@ -17,22 +17,22 @@ async def get(db: Executor, domain: str) -> Row | None:
     return await db.fetchone("SELECT * FROM hosts WHERE domain = ?", (domain,))
 
 
-async def try_probe(db: Executor, domain: str, *, now: int, threshold: int, probe_until: int) -> bool:
-    """Whether a request to `domain` may go out now.
+async def try_probe(db: Executor, domain: str, *, now: int, threshold: int, probe_until: int) -> str | None:
+    """Whether a request to `domain` may go out now: "closed", "probe", or None (wait).
 
-    Closed circuit (fewer than `threshold` consecutive failures): yes. Open circuit: no until
-    `circuit_open_until`; after that exactly one caller wins the probe, which re-opens the circuit
-    until `probe_until` so that no one else tries while the probe is in flight.
+    Closed circuit (fewer than `threshold` consecutive failures): "closed". Open circuit: None
+    until `circuit_open_until`; after that exactly one caller wins the "probe", which re-opens
+    the circuit until `probe_until` so that no one else tries while the probe is in flight.
     """
     row = await get(db, domain)
     if row is None or int(row["consecutive_failures"]) < threshold:
-        return True
+        return "closed"
     changed = await db.execute(
         "UPDATE hosts SET circuit_open_until = ? WHERE domain = ? AND consecutive_failures >= ?"
         " AND (circuit_open_until IS NULL OR circuit_open_until <= ?)",
         (probe_until, domain, threshold, now),
     )
-    return changed == 1
+    return "probe" if changed == 1 else None
 
 
 async def record_success(db: Executor, domain: str, *, now: int) -> None:
@@ -47,13 +47,20 @@ async def record_success(db: Executor, domain: str, *, now: int) -> None:
     )
 
 
-async def record_failure(db: Executor, domain: str, *, now: int) -> int:
-    """The host failed (no answer, 5xx): returns its number of consecutive failures."""
+async def record_failure(db: Executor, domain: str, *, now: int, probe: bool = False) -> int | None:
+    """The host failed (no answer, 5xx); returns its consecutive failures, or None if not counted.
+
+    While the circuit is open, failures of requests that were already in flight say nothing new
+    and are not counted; a failed probe is (the outage goes on: the next wait is longer).
+    """
     await _ensure(db, domain)
-    await db.execute(
-        "UPDATE hosts SET consecutive_failures = consecutive_failures + 1, last_failure_at = ? WHERE domain = ?",
-        (now, domain),
+    changed = await db.execute(
+        "UPDATE hosts SET consecutive_failures = consecutive_failures + 1, last_failure_at = ? WHERE domain = ?"
+        " AND (? = 1 OR circuit_open_until IS NULL OR circuit_open_until <= ?)",
+        (now, domain, int(probe), now),
     )
+    if not changed:
+        return None
     return int(await db.fetchval("SELECT consecutive_failures FROM hosts WHERE domain = ?", (domain,)) or 0)
 
 

@@ -23,22 +23,34 @@ async def test_failures_open_the_circuit_and_one_probe_closes_it(db: SQLiteDatab
     assert not await breaker.allow("lyon.example", 5_000)
     assert await breaker.retry_at("lyon.example", 5_000) == reopen
     # When the wait is over, one request probes; others wait for its result
-    assert await breaker.allow("lyon.example", reopen)
+    assert await breaker.allow("lyon.example", reopen) == "probe"
     assert not await breaker.allow("lyon.example", reopen + 1)
     # And a successful probe closes the circuit for everyone
     await breaker.record_success("lyon.example", reopen + 100)
-    assert await breaker.allow("lyon.example", reopen + 101)
-    assert await breaker.allow("montreal.example", 0)
+    assert await breaker.allow("lyon.example", reopen + 101) == "closed"
+    assert await breaker.allow("montreal.example", 0) == "closed"
 
 
 async def test_a_failed_probe_reopens_the_circuit_for_longer(db: SQLiteDatabase) -> None:
     breaker = CircuitBreaker(db, POLICY)
     for t in range(3):
         await breaker.record_failure("lyon.example", t)
-    assert await breaker.allow("lyon.example", 10_002)
-    reopen = await breaker.record_failure("lyon.example", 10_500)
+    assert await breaker.allow("lyon.example", 10_002) == "probe"
+    reopen = await breaker.record_failure("lyon.example", 10_500, probe=True)
     assert reopen == 10_500 + 20_000
     assert not await breaker.allow("lyon.example", 20_000)
+
+
+async def test_failures_of_requests_already_in_flight_do_not_lengthen_the_wait(db: SQLiteDatabase) -> None:
+    # Given a circuit just opened by the third failure
+    breaker = CircuitBreaker(db, POLICY)
+    for t in range(3):
+        await breaker.record_failure("lyon.example", t)
+    # When twenty more requests that were already under way fail
+    for t in range(20):
+        assert await breaker.record_failure("lyon.example", 100 + t) is None
+    # Then the circuit still reopens to a probe after the first wait, not hours later
+    assert await breaker.allow("lyon.example", 2 + 10_000) == "probe"
 
 
 async def test_a_probe_that_never_reports_back_lets_another_probe_through(db: SQLiteDatabase) -> None:

@@ -3,6 +3,7 @@ with retries, Retry-After, 410 Gone and the circuit breaker (SECURITY-CASES 31).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -269,3 +270,26 @@ async def test_a_host_removed_from_the_allowlist_gets_nothing(wire: Wire) -> Non
     state, after = await wire.attempt(row)
     assert state == "failed" and "no longer allowed" in after["last_error"]
     assert wire.peer.requests == []
+
+
+async def test_when_a_dead_peer_answers_the_probe_everything_waiting_for_it_goes_at_once(db: SQLiteDatabase) -> None:
+    async with Receiver() as peer:
+        world = Wire(db, peer, BreakerPolicy(threshold=1, base_open=0.2, probe_timeout=60))
+        await world.setup()
+        # Given a peer that failed once (circuit open) and two deliveries waiting on it
+        peer.answers["/inbox"] = Answer(503)
+        first = await world.send(1)
+        state, _ = await world.attempt(first)
+        assert state == "queued"
+        uri = await _post(db, world.alice, "public", 2)
+        await _queue(db, world.alice, "Create", uri, {"followers": True}, n=2)
+        await _expand_all(db, world.delivery)
+        # When, after the open period, one delivery probes and the peer is back
+        peer.answers["/inbox"] = Answer(202)
+        await asyncio.sleep(0.25)
+        (probe,) = await deliveries.claim_due(db, now=now_ms(), lock_ms=LOCK, limit=10)
+        assert await world.delivery.deliver(probe) == "done"
+        # Then the other one, backing off until much later, is due right away
+        waiting = await deliveries.claim_due(db, now=now_ms(), lock_ms=LOCK, limit=10)
+        assert [r["id"] for r in waiting] == [first["id"]]
+        await world.http.aclose()

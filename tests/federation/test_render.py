@@ -153,3 +153,15 @@ async def test_an_actor_document_parses_back_with_its_key_and_employee_data(db: 
     bob = await store_remote(db, remote_actor("lyon.example", "bob"))
     with pytest.raises(render.RenderError):
         render.actor_document(bob, paris)
+
+
+async def test_published_keeps_its_milliseconds_so_peers_keep_the_order(db: SQLiteDatabase, paris: Instance) -> None:
+    alice = await local_account(db, paris, "alice")
+    first = await _status(db, alice, "public", n=1)
+    await db.execute("UPDATE statuses SET created_at = 1735787045123 WHERE id = ?", (first.id,))
+    bundle = await hydrate.load_status(db, first.id)
+    assert bundle is not None
+    create = render.create_activity(bundle, paris)
+    assert create["published"] == create["object"]["published"] == "2025-01-02T03:04:05.123Z"
+    parsed = ParsedObject.from_document(create["object"])
+    assert parsed.published is not None and parsed.published.microsecond == 123_000

@@ -22,13 +22,13 @@ async def test_only_one_caller_wins_the_probe_of_an_open_circuit(db: Database) -
     # Then nobody passes before the end, exactly one caller passes after it
     assert not await hosts.try_probe(db, "lyon.example", now=9_999, threshold=3, probe_until=20_000)
     results = [await hosts.try_probe(db, "lyon.example", now=10_000, threshold=3, probe_until=20_000) for _ in range(3)]
-    assert results == [True, False, False]
+    assert results == ["probe", None, None]
 
 
 async def test_a_healthy_or_unknown_host_always_passes(db: Database) -> None:
-    assert await hosts.try_probe(db, "new.example", now=0, threshold=3, probe_until=1)
+    assert await hosts.try_probe(db, "new.example", now=0, threshold=3, probe_until=1) == "closed"
     await hosts.record_failure(db, "new.example", now=0)
-    assert await hosts.try_probe(db, "new.example", now=0, threshold=3, probe_until=1)
+    assert await hosts.try_probe(db, "new.example", now=0, threshold=3, probe_until=1) == "closed"
 
 
 async def test_key_refetches_are_limited_per_host(db: Database) -> None:
