@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 from ..oauth import authorize
 from . import (
     accounts,
+    admin,
     apps,
     c2s,
     collections,
@@ -52,4 +53,5 @@ routes: list[BaseRoute] = [
     *reports.routes,
     *streaming.routes,
     *c2s.routes,
+    *admin.routes,
 ]
