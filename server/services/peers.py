@@ -71,6 +71,9 @@ async def remove_peer(ctx: Context, domain: str, *, actor_id: int | None = None)
 async def suspend_peer(ctx: Context, domain: str, suspended: bool, *, actor_id: int | None = None) -> bool:
     domain = _domain(domain)
     async with ctx.db.transaction() as tx:
+        if suspended and await peer_store.get(tx, domain) is None and ctx.instance.policy.peer(domain) is not None:
+            # A peer from the settings (ATRIUM_PEERS) has no row yet: give it one, so it can be suspended.
+            await peer_store.add(tx, domain, note="from the settings")
         changed = await peer_store.set_suspended(tx, domain, suspended)
         if changed:
             await audit.record(tx, actor_id=actor_id, action="peer.suspend" if suspended else "peer.unsuspend",
