@@ -92,7 +92,7 @@ async def create(tx: Executor, new: NewStatus) -> int:
     if await is_tombstoned(tx, new.uri):
         raise StatusRefused("this object was deleted")
     created_at = new.created_at or now_ms()
-    status_id = new.status_id or (new_id() if new.local else new_id(created_at))
+    status_id = new.status_id or (new_id() if new.local else await _free_id_at(tx, created_at))
 
     parent = None
     if new.in_reply_to_id is not None:
@@ -162,6 +162,16 @@ async def create(tx: Executor, new: NewStatus) -> int:
         for mentioned in mention_ids:
             await notifications.notify(tx, mentioned, new.account_id, "mention", status_id)
     return status_id
+
+
+async def _free_id_at(tx: Executor, at_ms: int) -> int:
+    """An unused id whose time part is `at_ms` (remote posts sort by their `published`; many can share
+    one millisecond, so the random low bits are drawn again on the rare collision)."""
+    for _ in range(8):
+        candidate = new_id(at_ms)
+        if not await tx.fetchval("SELECT 1 FROM statuses WHERE id = ?", (candidate,)):
+            return candidate
+    return new_id()
 
 
 async def link_tags(tx: Executor, status_id: int, names: Iterable[str], at: int) -> None:

@@ -196,3 +196,15 @@ async def test_local_posts_queue_no_federation_and_company_posts_do(ctx):
     assert '"company":true' in row["audience"]
     assert "https://www.w3.org/ns/activitystreams#Public" not in row["body"]
     assert "https://company.atrium.test/ns/members" in row["body"]
+
+
+async def test_many_remote_posts_published_in_the_same_millisecond_all_get_stored(ctx):
+    from storage.accounts import upsert_remote
+    from storage.statuses import NewStatus, create
+
+    author = await upsert_remote(ctx.db, "https://lyon.test/users/bob", "lyon.test", {"username": "bob"})
+    async with ctx.db.transaction() as tx:
+        for n in range(300):
+            await create(tx, NewStatus(account_id=author, uri=f"https://lyon.test/notes/{n}", visibility="public",
+                                       local=False, content="x", created_at=1_700_000_000_000))
+    assert await ctx.db.fetchval("SELECT COUNT(*) FROM statuses WHERE account_id = ?", (author,)) == 300
