@@ -183,7 +183,8 @@ EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def _load_extra_commands() -> None:
-    for name in ("server.cli_federation", "server.cli_tokens", "server.cli_ops", "server.cli_moderation"):
+    for name in ("server.cli_federation", "server.cli_tokens", "server.cli_ops", "server.cli_worker",
+                 "server.cli_moderation"):
         try:
             module = __import__(name, fromlist=["register"])
         except ModuleNotFoundError as exc:

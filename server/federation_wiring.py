@@ -63,8 +63,10 @@ async def _wake_outbox(ctx: Context, event: str, data: dict[str, Any]) -> None:
 
 
 async def start(ctx: Context, app: Starlette) -> Callable[[], Awaitable[None]] | None:
+    from .cli_worker import runtime_options
+
     runtime = FederationRuntime(ctx.db, ctx.instance, concurrency=ctx.settings.worker_concurrency,
-                                lock_ms=ctx.settings.claim_lock_seconds * 1000)
+                                **runtime_options(ctx.settings))
     await runtime.start(run_workers=ctx.settings.run_workers)
     ctx.extras["federation"] = runtime
     ctx.extras["federation_instance"] = ctx.instance
