@@ -92,8 +92,8 @@ async def prepare_note(ctx: Context, obj: ParsedObject, author: Row, *, depth: i
     async def apply(tx: Executor) -> None:
         if parent_apply is not None:
             await parent_apply(tx)
-        if await statuses.get_by_uri(tx, obj.id) is not None:
-            return  # the parent's thread already brought it
+            if await statuses.get_by_uri(tx, obj.id) is not None:
+                return  # the parent's thread already brought it
         parent = await statuses.get_by_uri(tx, obj.in_reply_to) if obj.in_reply_to else None
         media_ids = [
             await media.create(tx, account_id=author_id, **convert.attachment_values(a)) for a in obj.attachments

@@ -37,6 +37,7 @@ log = logging.getLogger("atrium.federation")
 
 LOCK_MS = 120_000              # a claim's lock: longer than any request's deadline
 POLICY_RELOAD_SECONDS = 30.0   # how soon `atrium peers add` reaches a running process
+INBOX_ITEMS_PER_TASK = 8       # inbox items claimed per free task (an actor's backlog comes in batches)
 
 
 class FederationRuntime:
@@ -64,7 +65,7 @@ class FederationRuntime:
         self.delivery = Delivery(db, instance, self.http, breaker=breaker, retry_policy=retry_policy)
         self.inbox_writer = InboxWriter(db)
         self.lock_ms = lock_ms
-        self.inbox_worker: Worker[Row] = Worker(
+        self.inbox_worker: Worker[list[Row]] = Worker(
             "inbox", self._claim_inbox, self._process, concurrency=concurrency, poll_interval=poll_interval
         )
         self.outbox_worker: Worker[Row] = Worker(
@@ -77,7 +78,7 @@ class FederationRuntime:
         self._reload_task: asyncio.Task[None] | None = None
 
     @property
-    def workers(self) -> tuple[Worker[Row], ...]:
+    def workers(self) -> tuple[Worker[Any], ...]:
         return (self.inbox_worker, self.outbox_worker, self.delivery_worker)
 
     async def start(self, *, run_workers: bool = True) -> None:
@@ -135,11 +136,19 @@ class FederationRuntime:
 
     # --- the workers' claim and handle functions -------------------------------------------------
 
-    async def _claim_inbox(self, limit: int) -> list[Row]:
-        return await inbox.claim_due(self.db, now=now_ms(), lock_ms=self.lock_ms, limit=limit)
+    async def _claim_inbox(self, limit: int) -> list[list[Row]]:
+        """Due items grouped by actor: one task applies an actor's items one after another, in order."""
+        rows = await inbox.claim_due(self.db, now=now_ms(), lock_ms=self.lock_ms, limit=limit * INBOX_ITEMS_PER_TASK)
+        groups: dict[str, list[Row]] = {}
+        for row in rows:
+            groups.setdefault(str(row["actor_uri"]), []).append(row)
+        return list(groups.values())
 
-    async def _process(self, item: Row) -> None:
-        await process_item(self.db, self.instance, self.fetcher, item)
+    async def _process(self, group: list[Row]) -> None:
+        for item in group:
+            if int(item["locked_until"]) < now_ms():
+                continue  # our claim expired meanwhile: another worker may have it now
+            await process_item(self.db, self.instance, self.fetcher, item)
         self.outbox_worker.wake()  # handlers may have queued an Accept or a Reject
 
     async def _claim_outbox(self, limit: int) -> list[Row]:

@@ -104,17 +104,17 @@ async def get_by_activity_id(db: Executor, activity_id: str) -> Row | None:
 async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list[Row]:
     """Claim queued items that are due, oldest first.
 
-    An item waits while an older item of the same actor has not been tried yet or is being
-    processed, so one actor's activities are first applied in the order they arrived (a
-    Create before its Update). An item that failed and waits for a retry blocks nothing.
+    An actor's items are never split between workers: an item is not claimed while an older
+    item of the same actor is claimed by someone, so the claimant that holds an actor's first
+    item also gets the ones after it, in order, and applies them one after another (a Create
+    before its Update). An item waiting for a retry after a failure blocks nothing.
     """
     return await claim(
         db,
         table="inbox_items",
         conditions=(
             "c.state = 'queued' AND c.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM inbox_items o"
-            " WHERE o.actor_uri = c.actor_uri AND o.state = 'queued' AND o.id < c.id"
-            " AND (o.attempts = 0 OR o.locked_until >= ?))"
+            " WHERE o.actor_uri = c.actor_uri AND o.state = 'queued' AND o.id < c.id AND o.locked_until >= ?)"
         ),
         params=(now, now),
         order_by="c.next_attempt_at, c.id",

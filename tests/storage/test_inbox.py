@@ -61,26 +61,31 @@ async def test_an_item_retried_later_is_not_due_before_its_time(db: Database) ->
     assert len(again) == 1 and again[0]["last_error"] == "peer down"
 
 
-async def test_one_actors_items_are_first_processed_in_arrival_order(db: Database) -> None:
+async def test_one_actors_items_go_to_one_claimant_in_arrival_order(db: Database) -> None:
     # Given a Create then an Update from bob, and an item from carol
     create = await _insert(db, "https://lyon.example/activities/create")
     update = await _insert(db, "https://lyon.example/activities/update")
     other = await _insert(db, "https://montreal.example/activities/1", actor="https://montreal.example/users/carol")
-    # When workers claim everything they can
-    claimed = await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10)
-    # Then bob's Update waits for his Create; carol's item is not held up
-    assert {r["id"] for r in claimed} == {create, other}
-    assert await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10) == []
-    first = next(r for r in claimed if r["id"] == create)
+    # When one worker claims only bob's first item
+    (first,) = await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=1)
+    assert first["id"] == create
+    # Then another worker cannot take bob's Update while his Create is held; carol's item is free
+    assert [r["id"] for r in await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10)] == [other]
     async with db.transaction() as tx:
         await inbox.finish(tx, first["id"], first["locked_until"], "done")
     assert [r["id"] for r in await inbox.claim_due(db, now=2_001, lock_ms=LOCK, limit=10)] == [update]
 
 
+async def test_a_claim_takes_an_actors_items_together_in_order(db: Database) -> None:
+    ids = [await _insert(db, f"https://lyon.example/activities/{n}") for n in range(5)]
+    claimed = await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10)
+    assert [r["id"] for r in claimed] == ids
+
+
 async def test_an_item_waiting_for_a_retry_does_not_block_the_actors_next_items(db: Database) -> None:
     await _insert(db, "https://lyon.example/activities/1")
     later = await _insert(db, "https://lyon.example/activities/2")
-    first = (await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=10))[0]
+    first = (await inbox.claim_due(db, now=2_000, lock_ms=LOCK, limit=1))[0]
     await inbox.retry_later(db, first["id"], first["locked_until"], 900_000, "parent unreachable")
     assert [r["id"] for r in await inbox.claim_due(db, now=2_001, lock_ms=LOCK, limit=10)] == [later]
 
