@@ -45,3 +45,9 @@ async def suggestions(db: Executor, account_id: int, *, limit: int = 40) -> list
         " (a.domain IS NULL) DESC, a.followers_count DESC, a.id LIMIT ?",
         (account_id, account_id, account_id, account_id, account_id, account_id, limit),
     )
+
+
+async def pending_request_count(db: Executor, account_id: int) -> int:
+    """How many follow requests wait for the account's answer."""
+    return int(await db.fetchval(
+        "SELECT COUNT(*) FROM follows WHERE target_account_id = ? AND state = 'pending'", (account_id,)) or 0)

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage import accounts as account_store
-from storage import follows, hydrate, preferences, timelines
+from storage import follows, hydrate, preferences, social_graph, timelines
 from storage import reports as report_store
 from storage.db import Row
 from storage.ids import now_ms
-from storage.pagination import Page
 from storage.timelines import Viewer
 
 from ..context import Context
@@ -64,9 +63,9 @@ class Presenter:
 
     async def credential_account(self, row: Row, role: str | None) -> dict[str, Any]:
         prefs = await preferences.get_all(self.ctx.db, int(row["id"]))
-        pending = await follows.pending_requests(self.ctx.db, int(row["id"]), Page(limit=40))
+        pending = await social_graph.pending_request_count(self.ctx.db, int(row["id"]))
         return account_entities.credential_account(
-            row, self.rc, role=role or "user", preferences=prefs, follow_requests_count=len(pending)
+            row, self.rc, role=role or "user", preferences=prefs, follow_requests_count=pending
         )
 
     async def relationships(self, target_ids: Sequence[int]) -> list[dict[str, Any]]:

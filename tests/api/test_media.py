@@ -171,3 +171,14 @@ def test_focus_parsing() -> None:
     for bad in ("1", "a,b", "1.5,0", "0,0,0"):
         with pytest.raises(ValueError):
             media_service.parse_focus(bad)
+
+
+def test_blurhash_of_a_black_image_is_the_reference_value() -> None:
+    from server.services import blurhash
+
+    # The well-known hash of an all-black image with 4 x 3 components (woltapp/blurhash's encoder).
+    assert blurhash.encode([(0, 0, 0)] * 16, 4, 4) == "L00000fQfQfQfQfQfQfQfQfQfQfQ"
+    red = blurhash.encode([(255, 0, 0)] * 16, 4, 4)
+    assert red.startswith("L") and red[2:6] != "0000" and len(red) == 28
+    with pytest.raises(ValueError):
+        blurhash.encode([(0, 0, 0)], 2, 2)
