@@ -54,12 +54,12 @@ class Tally:
 
     def summary(self) -> str:
         per_case = Counter(a.case for a in self.attempts)
+        numbered = sorted(c for c in per_case if c.isdigit())
         lines = [
-            "security suite: "
-            f"{self.tried} hostile attempts over {self.cases()} cases, "
-            f"accepted {self.accepted}, 5xx {self.server_errors}, rows written by refused requests {self.rows_written}; "
-            f"leak-matrix cells checked {self.matrix_cells}",
-            "  per case: " + ", ".join(f"{case}={n}" for case, n in sorted(per_case.items())),
+            f"security suite: SECURITY-CASES tried {len(numbered)}/33 ({', '.join(numbered)}); "
+            f"hostile attempts tried {self.tried}; accepted {self.accepted}; 5xx {self.server_errors}; "
+            f"rows written by refused requests {self.rows_written}; leak-matrix cells checked {self.matrix_cells}",
+            "  attempts per case: " + ", ".join(f"{case}={n}" for case, n in sorted(per_case.items())),
         ]
         for bad in self.bad():
             lines.append(f"  FAILED ATTEMPT {bad.case}: {bad.what} status={bad.status} rows={bad.rows_written}")

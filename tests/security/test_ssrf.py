@@ -44,7 +44,13 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, names: dict[str, list[str]]) -> No
     monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
 
 
-async def test_case_19_no_connection_to_special_addresses_by_any_path(paris: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_case_19_no_connection_to_special_addresses_by_any_path(paris: World, open_paris: World,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    await _literal_special_addresses_are_never_dialled_in_open_mode(open_paris)
+    await _names_resolving_to_special_addresses_are_never_dialled(paris, monkeypatch)
+
+
+async def _names_resolving_to_special_addresses_are_never_dialled(paris: World, monkeypatch: pytest.MonkeyPatch) -> None:
     canary = paris.canary
     bob = paris.remotes["bob"]
     # Given allowlisted peers whose names resolve to the canary (no address configured for them)
@@ -105,7 +111,7 @@ async def test_case_19_no_connection_to_special_addresses_by_any_path(paris: Wor
     assert canary.hits == []
 
 
-async def test_case_19_literal_special_addresses_are_never_dialled_in_open_mode(open_paris: World) -> None:
+async def _literal_special_addresses_are_never_dialled_in_open_mode(open_paris: World) -> None:
     paris = open_paris
     canary = paris.canary
     mallory = paris.remotes["mallory"]      # an ordinary fediverse actor, allowed in open mode
