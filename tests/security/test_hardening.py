@@ -126,6 +126,15 @@ async def test_moderation_actions_are_audited_and_listed_for_admins_only(paris: 
     await paris.client.post(f"/api/v1/admin/accounts/{claire_id}/action", headers=root, json={"type": "suspend"})
     refused = await paris.client.get("/api/v1/timelines/home", headers=paris.api("claire"))
     assert refused.status_code in (401, 403)
+    # A local account is deleted only once suspended: it stays a tombstone, and its Delete goes to lyon
+    fred_id = paris.id_of("fred")
+    early = await paris.client.delete(f"/api/v1/admin/accounts/{fred_id}", headers=root)
+    assert early.status_code == 422
+    await paris.client.post(f"/api/v1/admin/accounts/{fred_id}/action", headers=root, json={"type": "suspend"})
+    assert (await paris.client.delete(f"/api/v1/admin/accounts/{fred_id}", headers=root)).status_code == 200
+    await paris.drain()
+    assert any(d["type"] == "Delete" and d["object"] == f"{BASE}/users/fred" for d in paris.delivered())
+    assert await paris.db.fetchval("SELECT suspended_at FROM accounts WHERE id = ?", (fred_id,)) is not None
     # Suspending a peer instance (CLI-equivalent service) is audited too
     from server.services import peers as peer_service
 
@@ -133,7 +142,7 @@ async def test_moderation_actions_are_audited_and_listed_for_admins_only(paris: 
     listed = await paris.client.get("/api/v1/admin/audit_log", headers=root)
     assert listed.status_code == 200
     actions = [entry["action"] for entry in listed.json()]
-    assert actions[:2] == ["peer.suspend", "account.suspend"]
+    assert actions[:4] == ["peer.suspend", "account.delete", "account.suspend", "account.suspend"]
     assert {"account.silence", "account.unsilence", "account.unsuspend", "account.delete"} <= set(actions)
     assert all(entry["account_id"] in (str(created.account_id), None) for entry in listed.json())
     # Once lyon is suspended, its deliveries are refused
