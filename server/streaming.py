@@ -371,13 +371,6 @@ class Hub:
 
 
 async def record_event(ctx: Context, event: str, data: dict[str, Any]) -> None:
-    """The events listener: status changes become `stream_events` rows every worker will read."""
-    if event == "status.created":
-        await streams.append(ctx.db, "status", "update", json.dumps({"status_id": int(data["status_id"])}))
-    elif event == "status.updated":
-        await streams.append(ctx.db, "status", "status.update", json.dumps({"status_id": int(data["status_id"])}))
-    elif event == "status.deleted":
-        await streams.append(ctx.db, "status", "delete", json.dumps({
-            "status_id": int(data["status_id"]), "account_id": int(data.get("account_id") or 0),
-            "visibility": data.get("visibility"),
-        }))
+    """The events listener. Status changes need nothing here: storage.statuses writes their
+    `stream_events` rows in the same transaction as the change, for local and federated posts alike."""
+    return None

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import notifications, timelines
+from . import notifications, streams, timelines
 from .db import Executor, Row
 from .ids import new_id, now_ms
 
@@ -161,6 +161,9 @@ async def create(tx: Executor, new: NewStatus) -> int:
     else:
         for mentioned in mention_ids:
             await notifications.notify(tx, mentioned, new.account_id, "mention", status_id)
+    # Streaming clients of every web worker learn of it, whether it was posted here or arrived by
+    # federation (written in this transaction, so an event exists exactly when the status does).
+    await streams.append(tx, "status", "update", json.dumps({"status_id": status_id}))
     return status_id
 
 
@@ -263,6 +266,7 @@ async def edit(
     )
     for row in boosters:
         await notifications.notify(tx, row["account_id"], current["account_id"], "update", status_id, unique_suffix=str(now))
+    await streams.append(tx, "status", "status.update", json.dumps({"status_id": status_id}))
     return True
 
 
@@ -300,6 +304,9 @@ async def delete(tx: Executor, status_id: int) -> Row | None:
     if current["poll_id"] is not None:
         await tx.execute("DELETE FROM polls WHERE id = ?", (current["poll_id"],))
     await tx.execute("DELETE FROM statuses WHERE id = ?", (status_id,))
+    await streams.append(tx, "status", "delete", json.dumps({
+        "status_id": status_id, "account_id": int(current["account_id"]), "visibility": current["visibility"],
+    }))
     return current
 
 

@@ -208,3 +208,20 @@ async def test_many_remote_posts_published_in_the_same_millisecond_all_get_store
             await create(tx, NewStatus(account_id=author, uri=f"https://lyon.test/notes/{n}", visibility="public",
                                        local=False, content="x", created_at=1_700_000_000_000))
     assert await ctx.db.fetchval("SELECT COUNT(*) FROM statuses WHERE account_id = ?", (author,)) == 300
+
+
+async def test_posts_arriving_by_federation_reach_streaming_like_local_ones(ctx):
+    from storage import streams
+    from storage.accounts import upsert_remote
+    from storage.statuses import NewStatus, create
+
+    before = await streams.since(ctx.db, 0)
+    author = await upsert_remote(ctx.db, "https://lyon.test/users/bob", "lyon.test", {"username": "bob"})
+    async with ctx.db.transaction() as tx:
+        status_id = await create(tx, NewStatus(account_id=author, uri="https://lyon.test/notes/1", visibility="public",
+                                               local=False, content="<p>hello</p>"))
+    async with ctx.db.transaction() as tx:
+        await statuses.delete(tx, status_id)
+    events = [(e["event"], e["payload"]) for e in await streams.since(ctx.db, 0) if e not in before]
+    assert [kind for kind, _ in events] == ["update", "delete"]
+    assert str(status_id) in events[0][1]
