@@ -205,9 +205,14 @@ def safe_next(value: str, fallback: str = "/") -> str:
 Handler = Callable[[Web], Awaitable[Response]]
 
 
-def page(path: str, *, methods: tuple[str, ...] = ("GET",), auth: bool = True, admin: bool = False,
+def page(path: str, *, methods: tuple[str, ...] = ("GET",), auth: bool | str = True, admin: bool = False,
          name: str | None = None, allow_password_change: bool = False) -> Callable[[Handler], Route]:
-    """Declare a web page or form action at `path` (see the module docstring)."""
+    """Declare a web page or form action at `path` (see the module docstring).
+
+    `auth=False` pages are open to anyone (sign in, invites); `auth="open-mode"` pages (public
+    profiles and posts) are open to anonymous visitors only when the instance federates in open
+    mode: a closed company instance shows nothing to someone who has not signed in.
+    """
 
     def decorate(handler: Handler) -> Route:
         @functools.wraps(handler)
@@ -220,7 +225,8 @@ def page(path: str, *, methods: tuple[str, ...] = ("GET",), auth: bool = True, a
                 if account is not None:
                     me = Me(session, account)
             locale = i18n.negotiate(session.locale if session else None, request.headers.get("accept-language"))
-            if me is None and auth:
+            anonymous_ok = auth is False or (auth == "open-mode" and ctx.settings.federation_mode == "open")
+            if me is None and not anonymous_ok:
                 if request.method != "GET":
                     raise HTTPError(401, i18n.gettext(locale, "Sign in first."))
                 return sessions.finish(request, RedirectResponse(

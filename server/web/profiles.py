@@ -53,7 +53,7 @@ async def _relationship(web: Web, account: Row) -> dict[str, Any]:
     return (await follows.relationships(web.ctx.db, web.me.id, [int(account["id"])]))[int(account["id"])]
 
 
-@page("/@{handle}", auth=False)
+@page("/@{handle}", auth="open-mode")
 async def profile(web: Web) -> Response:
     account = await _account_or_404(web)
     if web.me is None and account["domain"] is not None:
@@ -84,12 +84,12 @@ async def _people_page(web: Web, which: str) -> Response:
     return await web.render("people.html", person=account_view(account, rc), which=which, people=views, more=more)
 
 
-@page("/@{handle}/followers", auth=False)
+@page("/@{handle}/followers", auth="open-mode")
 async def followers(web: Web) -> Response:
     return await _people_page(web, "followers")
 
 
-@page("/@{handle}/following", auth=False)
+@page("/@{handle}/following", auth="open-mode")
 async def following(web: Web) -> Response:
     return await _people_page(web, "following")
 

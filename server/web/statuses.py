@@ -29,7 +29,7 @@ def _status_id(web: Web) -> int:
     return int(raw)
 
 
-@page("/@{handle}/{status_id}", auth=False)
+@page("/@{handle}/{status_id}", auth="open-mode")
 async def show(web: Web) -> Response:
     status_id = _status_id(web)
     author = await find_account(web, web.request.path_params["handle"], resolve=False)

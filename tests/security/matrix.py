@@ -89,6 +89,9 @@ def expected(visibility: str, surface: str, caller: str, mode: str = "closed") -
     if surface == "streaming":
         reason = caller in ("follower", "addressee") or visibility in LISTED_PUBLICLY
         return Expected(in_audience and reason, frozenset({200}))
+    if surface in ("html_page", "media") and closed and caller in ANONYMOUS_LIKE:
+        # A closed instance's pages need a sign-in, so no media URL is ever shown to them either.
+        return Expected(False, frozenset({303}) if surface == "html_page" else frozenset({0}))
     if surface == "html_page":
         return Expected(in_audience, frozenset({200}) if in_audience else
                         frozenset({303}) if caller in ANONYMOUS_LIKE else frozenset({404}))
