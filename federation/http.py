@@ -19,10 +19,13 @@ TLS trusts the system store plus the company CA file when one is configured.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ipaddress
 import socket
 import ssl
+import sys
 import typing
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,6 +38,13 @@ from federation.httpsig import sign_request
 from federation.policy import Peer, domain_of, split_domain
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# httpcore runs `import sniffio` whenever it makes a lock (per connection, per request). Without
+# sniffio installed, each of those failed imports scans sys.path again: measured, 3 s of a
+# 1,000-host fan-out. Recording the absence once makes the import fail at once; httpcore then
+# assumes asyncio, which is what runs here. (Installing sniffio would do as well.)
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[assignment]
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_DEADLINE = 30.0
@@ -192,8 +202,10 @@ async def _resolve(host: str, port: int) -> list[IPAddress]:
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: typing.AsyncIterable[bytes]) -> None:
+    def __init__(self, stream: typing.AsyncIterable[bytes], on_close: typing.Callable[[], None]) -> None:
         self._stream = stream
+        self._on_close = on_close
+        self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
@@ -207,26 +219,78 @@ class _ResponseStream(httpx.AsyncByteStream):
             raise httpx.RemoteProtocolError(str(error)) from error
 
     async def aclose(self) -> None:
-        closer = getattr(self._stream, "aclose", None)
-        if closer is not None:
-            await closer()
+        try:
+            closer = getattr(self._stream, "aclose", None)
+            if closer is not None:
+                await closer()
+        finally:
+            if not self._closed:
+                self._closed = True
+                self._on_close()
+
+
+_Origin = tuple[bytes, bytes, int | None]
 
 
 class _GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx's transport contract over an httpcore pool that uses the guarded backend."""
+    """httpx's transport contract over one small httpcore pool per host, dialling through the guard.
 
-    def __init__(self, policy: PeerPolicy, ssl_context: ssl.SSLContext, max_connections: int,
-                 inner_backend: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=_GuardedBackend(policy, inner_backend),
-        )
+    One pool per host, not one for all: httpcore scans every connection of a pool for each
+    request, which made a fan-out to a thousand hosts quadratic; and a slow host can only tie
+    up its own few connections, never everyone's (no head-of-line blocking).
+    """
+
+    def __init__(
+        self,
+        policy: PeerPolicy,
+        ssl_context: ssl.SSLContext,
+        *,
+        per_host: int = 8,
+        max_pools: int = 512,
+        inner_backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._backend = _GuardedBackend(policy, inner_backend)
+        self._per_host = per_host
+        self._max_pools = max_pools
+        self._pools: OrderedDict[_Origin, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._busy: Counter[_Origin] = Counter()
+
+    def _pool(self, origin: _Origin) -> httpcore.AsyncConnectionPool:
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl_context,
+                max_connections=self._per_host,
+                max_keepalive_connections=self._per_host,
+                keepalive_expiry=30.0,
+                network_backend=self._backend,
+            )
+            self._pools[origin] = pool
+        self._pools.move_to_end(origin)
+        return pool
+
+    async def _evict(self) -> None:
+        """Close the least recently used pools with nothing in flight, down to `max_pools`."""
+        excess = len(self._pools) - self._max_pools
+        victims = []
+        # Chosen and removed without awaiting, so concurrent requests never pick the same pool.
+        for origin in list(self._pools):
+            if excess <= 0:
+                break
+            if self._busy[origin] == 0:
+                victims.append(self._pools.pop(origin))
+                del self._busy[origin]
+                excess -= 1
+        for pool in victims:
+            await pool.aclose()
+
+    def _release(self, origin: _Origin) -> None:
+        self._busy[origin] -= 1
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.AsyncByteStream)
+        origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -239,22 +303,33 @@ class _GuardedTransport(httpx.AsyncBaseTransport):
             content=request.stream,
             extensions=request.extensions,
         )
+        if len(self._pools) >= self._max_pools:
+            await self._evict()
+        pool = self._pool(origin)
+        self._busy[origin] += 1
         try:
-            response = await self._pool.handle_async_request(core_request)
+            response = await pool.handle_async_request(core_request)
         except httpcore.TimeoutException as error:
+            self._release(origin)
             raise httpx.TimeoutException(str(error)) from error
         except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as error:
+            self._release(origin)
             raise httpx.TransportError(str(error)) from error
+        except BaseException:
+            self._release(origin)
+            raise
         assert isinstance(response.stream, typing.AsyncIterable)
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_ResponseStream(response.stream),
+            stream=_ResponseStream(response.stream, lambda: self._release(origin)),
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
 
 
 def make_ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -285,14 +360,16 @@ class HttpClient:
         read_timeout: float = 15.0,
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        max_connections: int = 256,
+        per_host_connections: int = 8,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
         self.user_agent = user_agent
         self.deadline = deadline
         self.max_bytes = max_bytes
-        transport = _GuardedTransport(policy, make_ssl_context(ca_file), max_connections, network_backend)
+        transport = _GuardedTransport(
+            policy, make_ssl_context(ca_file), per_host=per_host_connections, inner_backend=network_backend
+        )
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=deadline),

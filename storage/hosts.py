@@ -36,14 +36,14 @@ async def try_probe(db: Executor, domain: str, *, now: int, threshold: int, prob
 
 
 async def record_success(db: Executor, domain: str, *, now: int) -> None:
-    """The host answered: close its circuit."""
-    await _ensure(db, domain)
+    """The host answered: close its circuit (one statement: this runs after every delivery)."""
     await db.execute(
-        "UPDATE hosts SET consecutive_failures = 0, circuit_open_until = NULL, last_success_at = ? WHERE domain = ?"
-        " AND (consecutive_failures <> 0 OR circuit_open_until IS NOT NULL OR last_success_at IS NULL"
-        " OR last_success_at < ?)",
+        "INSERT INTO hosts (domain, last_success_at) VALUES (?, ?) ON CONFLICT (domain) DO UPDATE SET"
+        " consecutive_failures = 0, circuit_open_until = NULL, last_success_at = excluded.last_success_at"
         # Writing last_success_at at most once a second keeps a busy host's row from being a hot spot.
-        (now, domain, now - 1000),
+        " WHERE hosts.consecutive_failures <> 0 OR hosts.circuit_open_until IS NOT NULL"
+        " OR hosts.last_success_at IS NULL OR hosts.last_success_at < ?",
+        (domain, now, now - 1000),
     )
 
 
@@ -53,15 +53,25 @@ async def record_failure(db: Executor, domain: str, *, now: int, probe: bool = F
     While the circuit is open, failures of requests that were already in flight say nothing new
     and are not counted; a failed probe is (the outage goes on: the next wait is longer).
     """
-    await _ensure(db, domain)
-    changed = await db.execute(
-        "UPDATE hosts SET consecutive_failures = consecutive_failures + 1, last_failure_at = ? WHERE domain = ?"
-        " AND (? = 1 OR circuit_open_until IS NULL OR circuit_open_until <= ?)",
-        (now, domain, int(probe), now),
+    row = await _write_returning(
+        db,
+        "INSERT INTO hosts (domain, consecutive_failures, last_failure_at) VALUES (?, 1, ?)"
+        " ON CONFLICT (domain) DO UPDATE SET consecutive_failures = hosts.consecutive_failures + 1,"
+        " last_failure_at = excluded.last_failure_at"
+        " WHERE ? = 1 OR hosts.circuit_open_until IS NULL OR hosts.circuit_open_until <= ?"
+        " RETURNING consecutive_failures",
+        (domain, now, int(probe), now),
     )
-    if not changed:
-        return None
-    return int(await db.fetchval("SELECT consecutive_failures FROM hosts WHERE domain = ?", (domain,)) or 0)
+    return None if row is None else int(row["consecutive_failures"])
+
+
+async def _write_returning(db: Executor, sql: str, params: tuple[object, ...]) -> Row | None:
+    """Run a write that returns a row on the writer (SQLite's `fetchone` would use a reader)."""
+    transaction = getattr(db, "transaction", None)
+    if transaction is None:  # already a transaction
+        return await db.fetchone(sql, params)
+    async with transaction() as tx:
+        return await tx.fetchone(sql, params)
 
 
 async def open_circuit(db: Executor, domain: str, *, until: int) -> None:
