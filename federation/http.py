@@ -361,6 +361,7 @@ class HttpClient:
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = DEFAULT_MAX_BYTES,
         per_host_connections: int = 8,
+        max_pools: int = 512,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
@@ -368,7 +369,8 @@ class HttpClient:
         self.deadline = deadline
         self.max_bytes = max_bytes
         transport = _GuardedTransport(
-            policy, make_ssl_context(ca_file), per_host=per_host_connections, inner_backend=network_backend
+            policy, make_ssl_context(ca_file), per_host=per_host_connections, max_pools=max_pools,
+            inner_backend=network_backend,
         )
         self._client = httpx.AsyncClient(
             transport=transport,

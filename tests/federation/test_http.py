@@ -6,6 +6,7 @@ answers (SECURITY-CASES 18), TLS with the company CA and a domain → address ma
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from pathlib import Path
@@ -173,3 +174,17 @@ async def test_tls_by_name_with_the_company_ca(tmp_path: Path) -> None:
         async with HttpClient(policy) as untrusting:
             with pytest.raises(TransportFailure):
                 await untrusting.get("https://lyon.atrium.test/actor", accept="*/*")
+
+
+async def test_many_hosts_at_once_share_a_bounded_set_of_pools() -> None:
+    # Given twenty peer names that all lead to one server, and room for four pools
+    async with Receiver() as peer:
+        names = [f"h{n}.test" for n in range(20)]
+        policy = _closed(*names, addresses={name: f"127.0.0.1:{peer.port}" for name in names})
+        async with HttpClient(policy, max_pools=4) as client:
+            # When all are asked at once, twice
+            for _ in range(2):
+                answers = await asyncio.gather(*(client.get(f"http://{n}/x", accept="*/*") for n in names))
+                # Then every request is answered (least recently used idle pools make room)
+                assert [a.status for a in answers] == [202] * 20
+        assert sorted({r.headers["host"] for r in peer.requests}) == sorted(names)
