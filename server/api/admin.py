@@ -19,6 +19,8 @@ from storage.db import Row
 from ..errors import HTTPError
 from ..mastodon.common import iso
 from ..services import moderation
+from ..services import peers as peer_service
+from ..services.statuses import ServiceError
 from . import auth, params
 from .responses import ctx_of, json
 from .routing import route
@@ -81,10 +83,63 @@ async def audit_log(request: Request) -> Response:
     } for r in rows])
 
 
+# --- the company allowlist as Mastodon's DomainAllow (its limited-federation API) -----------------
+# The peer's domain is its id: peers are keyed by domain, and a domain is a stable identifier.
+
+def _domain_allow(row: Row) -> dict[str, Any]:
+    return {"id": row["domain"], "domain": row["domain"], "created_at": iso(int(row["created_at"])),
+            "source": row["source"], "suspended": row["suspended_at"] is not None}
+
+
+async def domain_allows(request: Request) -> Response:
+    await _admin(request, "admin:read:domain_allows")
+    return json([_domain_allow(r) for r in await peer_service.list_peers(ctx_of(request))])
+
+
+async def _find_peer(request: Request) -> Row:
+    wanted = request.path_params["id"].lower()
+    for row in await peer_service.list_peers(ctx_of(request)):
+        if row["domain"] == wanted:
+            return row
+    raise HTTPError(404, "Record not found")
+
+
+async def domain_allow_show(request: Request) -> Response:
+    await _admin(request, "admin:read:domain_allows")
+    return json(_domain_allow(await _find_peer(request)))
+
+
+async def domain_allow_create(request: Request) -> Response:
+    who = await _admin(request, "admin:write:domain_allows")
+    body = await params.body(request)
+    domain = body.str("domain", "", max_length=300) or ""
+    if not domain:
+        raise params.invalid("domain is required")
+    ctx = ctx_of(request)
+    try:
+        await peer_service.add_peer(ctx, domain, actor_id=who.account_id)
+        normalized = peer_service.normalize_domain(domain)
+    except ServiceError as exc:
+        raise HTTPError(exc.status, exc.message) from None
+    row = next(r for r in await peer_service.list_peers(ctx) if r["domain"] == normalized)
+    return json(_domain_allow(row))
+
+
+async def domain_allow_delete(request: Request) -> Response:
+    who = await _admin(request, "admin:write:domain_allows")
+    row = await _find_peer(request)
+    await peer_service.remove_peer(ctx_of(request), row["domain"], actor_id=who.account_id)
+    return json({})
+
+
 routes = [
     route("/api/v1/admin/accounts/{id}/action", action, "POST"),
     route("/api/v1/admin/accounts/{id}/unsuspend", unsuspend, "POST"),
     route("/api/v1/admin/accounts/{id}/unsilence", unsilence, "POST"),
     route("/api/v1/admin/accounts/{id}", delete, "DELETE"),
     route("/api/v1/admin/audit_log", audit_log, "GET"),
+    route("/api/v1/admin/domain_allows", domain_allows, "GET"),
+    route("/api/v1/admin/domain_allows", domain_allow_create, "POST"),
+    route("/api/v1/admin/domain_allows/{id}", domain_allow_show, "GET"),
+    route("/api/v1/admin/domain_allows/{id}", domain_allow_delete, "DELETE"),
 ]

@@ -10,7 +10,9 @@ from storage import accounts as account_store
 from storage import listings
 from webui.render import absolute, account_view, text_excerpt
 
+from ..errors import HTTPError
 from ..services import accounts as account_service
+from ..services import peers as peer_service
 from .base import Web, page
 
 
@@ -79,4 +81,28 @@ async def peers(web: Web) -> Response:
                             env_peers=web.ctx.settings.peers)
 
 
-routes = [admin_index, users, invites, invite_create, reports, peers]
+@page("/admin/peers", methods=("POST",), admin=True)
+async def peer_add(web: Web) -> Response:
+    domain = web.field("domain", "", limit=300).strip()
+    address = web.field("address", "", limit=100).strip() or None
+    await peer_service.add_peer(web.ctx, domain, address=address, actor_id=web.user.id)
+    return web.done({}, fallback="/admin/peers", message=web._("Peer added."))
+
+
+@page("/admin/peers/{domain}/{action}", methods=("POST",), admin=True)
+async def peer_action(web: Web) -> Response:
+    domain = web.request.path_params["domain"]
+    action = web.request.path_params["action"]
+    if action == "remove":
+        if not await peer_service.remove_peer(web.ctx, domain, actor_id=web.user.id):
+            raise HTTPError(404, web._("No such peer"))
+        return web.done({}, fallback="/admin/peers", message=web._("Peer removed."))
+    if action not in ("suspend", "unsuspend"):
+        raise HTTPError(404, web._("No such peer"))
+    if not await peer_service.suspend_peer(web.ctx, domain, action == "suspend", actor_id=web.user.id):
+        raise HTTPError(404, web._("No such peer"))
+    return web.done({}, fallback="/admin/peers",
+                    message=web._("Peer suspended.") if action == "suspend" else web._("Peer unsuspended."))
+
+
+routes = [admin_index, users, invites, invite_create, reports, peers, peer_add, peer_action]

@@ -111,6 +111,10 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/accounts/{id}/unsilence"): "admin:write:accounts",
     ("DELETE", "/api/v1/admin/accounts/{id}"): "admin:write:accounts",
     ("GET", "/api/v1/admin/audit_log"): "admin:read:accounts",
+    ("GET", "/api/v1/admin/domain_allows"): "admin:read:domain_allows",
+    ("POST", "/api/v1/admin/domain_allows"): "admin:write:domain_allows",
+    ("GET", "/api/v1/admin/domain_allows/{id}"): "admin:read:domain_allows",
+    ("DELETE", "/api/v1/admin/domain_allows/{id}"): "admin:write:domain_allows",
     ("GET", "/oauth/userinfo"): "profile",
     ("POST", "/oauth/userinfo"): "profile",
 }

@@ -176,3 +176,30 @@ def test_moderation_from_the_cli_is_audited(tmp_path: Path) -> None:
     listed = [line.split()[1] for line in log.stdout.splitlines()]
     assert listed == [action for _, action in reversed(steps)], log.stdout
     assert "noise" in log.stdout
+
+
+async def test_admins_manage_the_company_allowlist_through_the_api(paris: World) -> None:
+    from server.services.accounts import create_account
+    from server.services.oauth import mint_token
+
+    created = await create_account(paris.ctx, "itadmin", admin=True)
+    root = {"Authorization": f"Bearer {await mint_token(paris.ctx, created.account_id, ['admin:read', 'admin:write'])}"}
+    employee = await create_account(paris.ctx, "someone")
+    plain = {"Authorization": f"Bearer {await mint_token(paris.ctx, employee.account_id, ['read', 'write'])}"}
+    # An employee cannot touch the allowlist
+    refused = await paris.client.post("/api/v1/admin/domain_allows", headers=plain, json={"domain": "oslo.test"})
+    assert refused.status_code == 403
+    assert not paris.ctx.instance.policy.allow("oslo.test")
+    # An admin adds a peer: it is allowed at once, listed, audited, then removed
+    added = await paris.client.post("/api/v1/admin/domain_allows", headers=root, json={"domain": "https://Oslo.test/"})
+    assert added.status_code == 200 and added.json()["domain"] == "oslo.test"
+    assert paris.ctx.instance.policy.allow("oslo.test")
+    listed = (await paris.client.get("/api/v1/admin/domain_allows", headers=root)).json()
+    assert "oslo.test" in [d["domain"] for d in listed]
+    bad = await paris.client.post("/api/v1/admin/domain_allows", headers=root, json={"domain": "not a host"})
+    assert bad.status_code == 422
+    assert (await paris.client.delete("/api/v1/admin/domain_allows/oslo.test", headers=root)).status_code == 200
+    assert not paris.ctx.instance.policy.allow("oslo.test")
+    assert (await paris.client.get("/api/v1/admin/domain_allows/oslo.test", headers=root)).status_code == 404
+    actions = [e["action"] for e in await _audit(paris)]
+    assert "peer.add" in actions and "peer.remove" in actions
