@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import notifications, timelines
 from .db import Executor, Row
 from .ids import new_id, now_ms
-from .pagination import Page
+from .pagination import Page, fetch_page
 
 
 async def get(db: Executor, follower_id: int, target_id: int) -> Row | None:
@@ -83,34 +83,18 @@ async def set_options(db: Executor, follow_id: int, *, show_reblogs: bool | None
 
 async def followers(db: Executor, account_id: int, page: Page) -> list[Row]:
     """Accepted followers, newest follow first (cursor: the follow row id)."""
-    cursor, params, direction = page.clause("f.id")
-    where = "f.target_account_id = ? AND f.state = 'accepted'" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT f.id AS follow_id, f.account_id FROM follows f WHERE {where} ORDER BY f.id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT f.id AS follow_id, f.account_id FROM follows f",
+                            "f.target_account_id = ? AND f.state = 'accepted'", (account_id,), page, "f.id")
 
 
 async def following(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("f.id")
-    where = "f.account_id = ? AND f.state = 'accepted'" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT f.id AS follow_id, f.target_account_id AS account_id FROM follows f WHERE {where}"
-        f" ORDER BY f.id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT f.id AS follow_id, f.target_account_id AS account_id FROM follows f",
+                            "f.account_id = ? AND f.state = 'accepted'", (account_id,), page, "f.id")
 
 
 async def pending_requests(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("f.id")
-    where = "f.target_account_id = ? AND f.state = 'pending'" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT f.id AS follow_id, f.account_id, f.uri FROM follows f WHERE {where} ORDER BY f.id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT f.id AS follow_id, f.account_id, f.uri FROM follows f",
+                            "f.target_account_id = ? AND f.state = 'pending'", (account_id,), page, "f.id")
 
 
 async def follower_inboxes(db: Executor, account_id: int) -> list[str]:
@@ -239,20 +223,10 @@ async def unmute(tx: Executor, account_id: int, target_id: int) -> bool:
 
 
 async def blocked_ids(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "account_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, target_account_id AS account_id FROM blocks WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, target_account_id AS account_id FROM blocks", "account_id = ?",
+                            (account_id,), page)
 
 
 async def muted_ids(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "account_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, target_account_id AS account_id FROM mutes WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, target_account_id AS account_id FROM mutes", "account_id = ?",
+                            (account_id,), page)

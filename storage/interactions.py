@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import notifications
 from .db import Executor, Row
 from .ids import new_id, now_ms
-from .pagination import Page
+from .pagination import Page, fetch_page
 
 
 async def favourite(tx: Executor, account_id: int, status: Row, uri: str | None = None) -> bool:
@@ -39,33 +39,15 @@ async def get_favourite_by_uri(db: Executor, uri: str) -> Row | None:
 
 
 async def favourited_by(db: Executor, status_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "status_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, account_id FROM favourites WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (status_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, account_id FROM favourites", "status_id = ?", (status_id,), page)
 
 
 async def reblogged_by(db: Executor, status_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "reblog_of_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, account_id FROM statuses WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (status_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, account_id FROM statuses", "reblog_of_id = ?", (status_id,), page)
 
 
 async def favourites_of(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "account_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, status_id FROM favourites WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, status_id FROM favourites", "account_id = ?", (account_id,), page)
 
 
 async def bookmark(db: Executor, account_id: int, status_id: int) -> bool:
@@ -84,13 +66,7 @@ async def unbookmark(db: Executor, account_id: int, status_id: int) -> bool:
 
 
 async def bookmarks_of(db: Executor, account_id: int, page: Page) -> list[Row]:
-    cursor, params, direction = page.clause("id")
-    where = "account_id = ?" + (f" AND {cursor}" if cursor else "")
-    rows = await db.fetchall(
-        f"SELECT id, status_id FROM bookmarks WHERE {where} ORDER BY id {direction} LIMIT ?",
-        (account_id, *params, page.limit),
-    )
-    return page.finish(rows)
+    return await fetch_page(db, "SELECT id, status_id FROM bookmarks", "account_id = ?", (account_id,), page)
 
 
 async def pin(db: Executor, account_id: int, status_id: int) -> bool:

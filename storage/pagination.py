@@ -69,3 +69,15 @@ def parse_page(params: dict[str, Any], *, max_limit: int = MAX_LIMIT, default: i
             raise ValueError("limit must be a number") from None
     limit = max(1, min(limit, max_limit))
     return Page(cursor("max_id"), cursor("since_id"), cursor("min_id"), limit)
+
+
+async def fetch_page(db: Any, select: str, where: str, params: tuple[Any, ...] | list[Any], page: Page,
+                     column: str = "id") -> list[Any]:
+    """`select … WHERE where` one page at a time by `column`, newest first (the shape of every list
+    query: followers, blocks, favourites, bookmarks…)."""
+    cursor, cursor_params, direction = page.clause(column)
+    condition = where + (f" AND {cursor}" if cursor else "")
+    rows = await db.fetchall(
+        f"{select} WHERE {condition} ORDER BY {column} {direction} LIMIT ?", (*params, *cursor_params, page.limit)
+    )
+    return page.finish(rows)
