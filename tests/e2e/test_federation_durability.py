@@ -23,6 +23,31 @@ def count(instance, sql: str, *params) -> int:
         return int(db.execute(sql, params).fetchone()[0])
 
 
+class _Arrivals:
+    """How many of the authors' posts lyon has (callable), and the authors' ids there."""
+
+    def __init__(self, lyon, ids):
+        self.lyon, self.ids = lyon, ids
+        self.marks = ",".join("?" * len(ids))
+
+    def __call__(self) -> int:
+        return count(self.lyon, f"SELECT COUNT(*) FROM statuses WHERE account_id IN ({self.marks})", *self.ids)
+
+
+def _bob_follows_the_authors(paris, lyon):
+    authors = [employee(paris, name) for name in AUTHORS]
+    bob = employee(lyon, "bob")
+    ids_at_lyon = []
+    for author in authors:
+        found = bob.resolve(author)
+        bob.post(f"/api/v1/accounts/{found['id']}/follow")
+        ids_at_lyon.append(int(found["id"]))
+    eventually(lambda: all(r["following"] for r in bob.get("/api/v1/accounts/relationships",
+                                                            **{"id[]": [str(i) for i in ids_at_lyon]})),
+               what="bob follows them")
+    return authors, _Arrivals(lyon, ids_at_lyon)
+
+
 @pytest.fixture
 def pair(tmp_path):
     instances = start_company(
@@ -40,21 +65,9 @@ def pair(tmp_path):
 
 def test_kill_9_with_a_thousand_deliveries_queued_loses_nothing_and_duplicates_nothing(pair):
     paris, lyon = pair["paris"], pair["lyon"]
-    authors = [employee(paris, name) for name in AUTHORS]
-    bob = employee(lyon, "bob")
     # Given bob follows four colleagues at paris
-    ids_at_lyon = []
-    for author in authors:
-        found = bob.resolve(author)
-        bob.post(f"/api/v1/accounts/{found['id']}/follow")
-        ids_at_lyon.append(int(found["id"]))
-    eventually(lambda: all(r["following"] for r in bob.get("/api/v1/accounts/relationships",
-                                                            **{"id[]": [str(i) for i in ids_at_lyon]})),
-               what="bob follows them")
-    marks = ",".join("?" * len(ids_at_lyon))
-
-    def arrived() -> int:
-        return count(lyon, f"SELECT COUNT(*) FROM statuses WHERE account_id IN ({marks})", *ids_at_lyon)
+    authors, arrived = _bob_follows_the_authors(paris, lyon)
+    marks, ids_at_lyon = arrived.marks, arrived.ids
 
     # And paris has 1,000 posts queued for delivery (its workers off while they post)
     paris.stop()
@@ -126,20 +139,7 @@ def test_a_peer_away_for_a_while_gets_everything_in_order_when_it_returns(pair):
 
 def test_separate_worker_processes_deliver_everything_once_when_one_is_killed(pair):
     paris, lyon = pair["paris"], pair["lyon"]
-    authors = [employee(paris, name) for name in AUTHORS]
-    bob = employee(lyon, "bob")
-    ids_at_lyon = []
-    for author in authors:
-        found = bob.resolve(author)
-        bob.post(f"/api/v1/accounts/{found['id']}/follow")
-        ids_at_lyon.append(int(found["id"]))
-    eventually(lambda: all(r["following"] for r in bob.get("/api/v1/accounts/relationships",
-                                                            **{"id[]": [str(i) for i in ids_at_lyon]})),
-               what="bob follows them")
-    marks = ",".join("?" * len(ids_at_lyon))
-
-    def arrived() -> int:
-        return count(lyon, f"SELECT COUNT(*) FROM statuses WHERE account_id IN ({marks})", *ids_at_lyon)
+    authors, arrived = _bob_follows_the_authors(paris, lyon)
 
     # Given paris's web process runs no workers, and 400 posts wait for delivery
     paris.stop()
