@@ -56,6 +56,7 @@ class Instance:
     process: subprocess.Popen[bytes] | None = None
     users: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
+    serve_args: tuple[str, ...] = ()
 
     @property
     def domain(self) -> str:
@@ -94,7 +95,7 @@ class Instance:
         self.log_path = self.data_dir / "serve.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [ATRIUM, "serve", "--host", self.host, "--port", str(self.port)],
+            [ATRIUM, "serve", "--host", self.host, "--port", str(self.port), *self.serve_args],
             env=self.env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -157,12 +158,13 @@ def start_instance(
     host: str = "127.0.0.1",
     port: int | None = None,
     start: bool = True,
+    serve_args: tuple[str, ...] = (),
 ) -> Instance:
     """Create an instance's data folder and users, then start serving it."""
     data_dir = tmp_path / name
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port(host)
-    instance = Instance(name, data_dir, host, port, instance_env(name, data_dir, host, port, env))
+    instance = Instance(name, data_dir, host, port, instance_env(name, data_dir, host, port, env), serve_args=serve_args)
     for spec in users:
         instance.create_user(spec)
     if start:

@@ -17,7 +17,8 @@ from tests.rig import Instance, UserSpec, free_port, start_instance
 T = TypeVar("T")
 
 
-def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_env: dict[str, str] | None = None
+def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_env: dict[str, str] | None = None,
+                  per_instance_env: dict[str, dict[str, str]] | None = None, serve_args: tuple[str, ...] = (),
                   ) -> dict[str, Instance]:
     """Start one instance per name, each allowlisting all the others (closed mode)."""
     ports = {name: free_port() for name in layout}
@@ -32,7 +33,8 @@ def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_en
             "ATRIUM_WORKER_CONCURRENCY": "4",
         }
         env.update(extra_env or {})
-        instances[name] = start_instance(name, tmp_path, users=users, env=env, port=ports[name])
+        env.update((per_instance_env or {}).get(name, {}))
+        instances[name] = start_instance(name, tmp_path, users=users, env=env, port=ports[name], serve_args=serve_args)
     return instances
 
 

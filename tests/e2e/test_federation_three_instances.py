@@ -24,6 +24,11 @@ def company(tmp_path):
 
 
 def test_colleagues_on_three_instances_follow_post_reply_boost_like_edit_and_delete(company):
+    colleagues_follow_post_reply_boost_like_edit_and_delete(company)
+
+
+def colleagues_follow_post_reply_boost_like_edit_and_delete(company):
+    """The scenario, against any three running instances named paris, lyon and montreal."""
     alice = employee(company["paris"], "alice")
     bob = employee(company["lyon"], "bob")
     carol = employee(company["montreal"], "carol")
