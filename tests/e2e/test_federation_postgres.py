@@ -11,7 +11,7 @@ import subprocess
 import asyncpg
 import pytest
 
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, require_postgres
 from tests.e2e.federation_rig import start_company
 from tests.e2e.test_federation_three_instances import colleagues_follow_post_reply_boost_like_edit_and_delete
 from tests.rig import ATRIUM, UserSpec
@@ -30,12 +30,7 @@ async def _schemas(names: list[str], create: bool) -> None:
 def company_on_postgres(tmp_path):
     import asyncio
 
-    try:
-        asyncio.run(_schemas([], True))
-    except OSError:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_URL}")
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+    asyncio.run(require_postgres("the federation scenario on PostgreSQL"))
     suffix = secrets.token_hex(4)
     schemas = {name: f"e2e_{name}_{suffix}" for name in ("paris", "lyon", "montreal")}
     asyncio.run(_schemas(list(schemas.values()), True))
