@@ -41,34 +41,23 @@ def cmd_peers_add(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(cli._with_context(settings, run))
 
 
-def cmd_peers_remove(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_peers_change(settings: Settings, args: argparse.Namespace) -> int:
+    """`peers remove|suspend|unsuspend DOMAIN`."""
     cli = _cli()
+    action = args.peers_command
 
     async def run(ctx: Context) -> int:
         try:
-            removed = await peer_service.remove_peer(ctx, args.domain)
-        except ServiceError as exc:
-            return cli._fail(exc.message)
-        if not removed:
-            return cli._fail(f"{args.domain} is not a peer")
-        cli._print(f"removed peer {args.domain.lower()}")
-        return cli.EXIT_OK
-
-    return asyncio.run(cli._with_context(settings, run))
-
-
-def cmd_peers_suspend(settings: Settings, args: argparse.Namespace) -> int:
-    cli = _cli()
-    suspend = args.peers_command == "suspend"
-
-    async def run(ctx: Context) -> int:
-        try:
-            changed = await peer_service.suspend_peer(ctx, args.domain, suspend)
+            if action == "remove":
+                changed = await peer_service.remove_peer(ctx, args.domain)
+            else:
+                changed = await peer_service.suspend_peer(ctx, args.domain, action == "suspend")
         except ServiceError as exc:
             return cli._fail(exc.message)
         if not changed:
             return cli._fail(f"{args.domain} is not a peer")
-        cli._print(f"{'suspended' if suspend else 'unsuspended'} peer {args.domain.lower()}")
+        done = {"remove": "removed", "suspend": "suspended", "unsuspend": "unsuspended"}[action]
+        cli._print(f"{done} peer {args.domain.lower()}")
         return cli.EXIT_OK
 
     return asyncio.run(cli._with_context(settings, run))
@@ -167,13 +156,11 @@ def register(sub: Any) -> None:
     add.add_argument("--cidr", action="append", help="private address range this peer lives in (repeatable)")
     add.add_argument("--note")
     add.set_defaults(func=cmd_peers_add)
-    remove = peers.add_parser("remove", help="stop federating with an instance")
-    remove.add_argument("domain")
-    remove.set_defaults(func=cmd_peers_remove)
-    for name in ("suspend", "unsuspend"):
-        sp = peers.add_parser(name, help=f"{name} a peer instance")
-        sp.add_argument("domain")
-        sp.set_defaults(func=cmd_peers_suspend)
+    for name, text in (("remove", "stop federating with an instance"), ("suspend", "suspend a peer instance"),
+                       ("unsuspend", "unsuspend a peer instance")):
+        change = peers.add_parser(name, help=text)
+        change.add_argument("domain")
+        change.set_defaults(func=cmd_peers_change)
     peers.add_parser("list", help="list peers").set_defaults(func=cmd_peers_list)
     imp = peers.add_parser("import", help="import the signed company peer registry")
     imp.add_argument("file")
