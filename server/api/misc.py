@@ -1,5 +1,5 @@
 """Endpoints apps call that have little to do here, answered with Mastodon's shapes: custom emojis,
-filters, trends, preferences, announcements, the directory, suggestions, and empty collections."""
+trends, preferences, announcements, the directory, suggestions, and empty collections."""
 
 from __future__ import annotations
 
@@ -20,16 +20,6 @@ from .routing import route
 async def public_empty(request: Request) -> Response:
     """Nothing to show, to anyone (no custom emojis, no trends on a company network)."""
     return json([])
-
-
-async def filters(request: Request) -> Response:
-    await auth.require_user(request, "read:filters")
-    return json([])
-
-
-async def filter_not_found(request: Request) -> Response:
-    await auth.require_user(request, "read:filters")
-    raise HTTPError(404, "Record not found")
 
 
 async def featured_tags(request: Request) -> Response:
@@ -107,10 +97,6 @@ async def suggestion_dismiss(request: Request) -> Response:
 
 routes = [
     route("/api/v1/custom_emojis", public_empty, "GET"),
-    route("/api/v1/filters", filters, "GET"),
-    route("/api/v2/filters", filters, "GET"),
-    route("/api/v1/filters/{id}", filter_not_found, "GET"),
-    route("/api/v2/filters/{id}", filter_not_found, "GET"),
     route("/api/v1/trends", public_empty, "GET"),
     route("/api/v1/trends/tags", public_empty, "GET"),
     route("/api/v1/trends/statuses", public_empty, "GET"),

@@ -12,7 +12,7 @@ from storage.notifications import TYPES
 
 from ..errors import HTTPError
 from ..mastodon import notifications as notification_entities
-from . import auth, params
+from . import auth, filtering, params
 from .present import Presenter
 from .responses import ctx_of, json, paginated
 from .routing import route
@@ -44,6 +44,7 @@ async def index(request: Request) -> Response:
     who = await auth.require_user(request, "read:notifications")
     rows, limit = await _rows(request, who)
     items = await Presenter(ctx_of(request), who.account_id).notifications(rows)
+    items = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications")).notifications(items)
     return paginated(request, items, [int(r["id"]) for r in rows], full=len(rows) == limit)
 
 
@@ -53,6 +54,7 @@ async def grouped(request: Request) -> Response:
     rows, limit = await _rows(request, who)
     presenter = Presenter(ctx_of(request), who.account_id)
     rendered = await presenter.notifications(rows)
+    rendered = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications")).notifications(rendered)
     kept = {n["id"] for n in rendered}
     groups = [notification_entities.notification_group(r) for r in rows if str(r["id"]) in kept]
     accounts = {n["account"]["id"]: n["account"] for n in rendered}

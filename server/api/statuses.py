@@ -18,7 +18,7 @@ from ..mastodon.common import VISIBILITY_IN
 from ..mastodon.instance import MAX_PINNED
 from ..services import statuses as status_service
 from ..services.statuses import PollInput, PostInput
-from . import auth, params
+from . import auth, filtering, params
 from .present import Presenter
 from .responses import ctx_of, json, paginated
 from .routing import route
@@ -177,7 +177,9 @@ async def context(request: Request) -> Response:
     row = await _visible(request, who)
     ancestors, descendants = await timelines.context(ctx.db, auth.viewer_of(who), row)
     presenter = Presenter(ctx, auth.viewer_id_of(who))
-    return json(status_entities.context(await presenter.statuses(ancestors), await presenter.statuses(descendants)))
+    thread = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "thread")
+    return json(status_entities.context(thread.statuses(await presenter.statuses(ancestors)),
+                                        thread.statuses(await presenter.statuses(descendants))))
 
 
 async def history(request: Request) -> Response:

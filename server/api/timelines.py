@@ -10,7 +10,7 @@ from storage import adoption, lists, timelines
 
 from ..context import Context
 from ..errors import HTTPError
-from . import auth, params
+from . import auth, filtering, params
 from .present import Presenter
 from .responses import ctx_of, paginated
 from .routing import route
@@ -35,7 +35,9 @@ async def home(request: Request) -> Response:
     ids = await timelines.home(ctx.db, who.account_id, page)
     if page.max_id is None:
         await record_read(ctx, who.account_id)
-    return paginated(request, await Presenter(ctx, who.account_id).statuses(ids), ids)
+    shown = (await filtering.for_viewer(ctx, who.account_id, "home")).statuses(
+        await Presenter(ctx, who.account_id).statuses(ids))
+    return paginated(request, shown, ids)
 
 
 async def public(request: Request) -> Response:
@@ -53,7 +55,8 @@ async def public(request: Request) -> Response:
         scope = "all"
     ids = await timelines.public(ctx.db, auth.viewer_of(who), page, scope=scope, only_media=bool(query.bool("only_media")))
     viewer_id = auth.viewer_id_of(who)
-    return paginated(request, await Presenter(ctx, viewer_id).statuses(ids), ids)
+    shown = (await filtering.for_viewer(ctx, viewer_id, "public")).statuses(await Presenter(ctx, viewer_id).statuses(ids))
+    return paginated(request, shown, ids)
 
 
 async def tag(request: Request) -> Response:
@@ -64,7 +67,8 @@ async def tag(request: Request) -> Response:
     name = normalize_hashtag(str(request.path_params["hashtag"])[:200].lstrip("#"))
     ids = await timelines.tag(ctx.db, auth.viewer_of(who), name, page, local_only=bool(query.bool("local")))
     viewer_id = auth.viewer_id_of(who)
-    return paginated(request, await Presenter(ctx, viewer_id).statuses(ids), ids)
+    shown = (await filtering.for_viewer(ctx, viewer_id, "public")).statuses(await Presenter(ctx, viewer_id).statuses(ids))
+    return paginated(request, shown, ids)
 
 
 async def list_timeline(request: Request) -> Response:
@@ -75,7 +79,10 @@ async def list_timeline(request: Request) -> Response:
         raise HTTPError(404, "Record not found")
     page = params.page(params.query(request))
     ids = await lists.timeline(ctx.db, who.account_id, list_id, page)
-    return paginated(request, await Presenter(ctx, who.account_id).statuses(ids), ids)
+    # Lists are part of the home feed: Mastodon applies `home` filters to them.
+    shown = (await filtering.for_viewer(ctx, who.account_id, "home")).statuses(
+        await Presenter(ctx, who.account_id).statuses(ids))
+    return paginated(request, shown, ids)
 
 
 routes = [

@@ -1,0 +1,52 @@
+"""Storage of filters, account notes, followed tags and scheduled posts, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from storage import filters
+from storage.db import Database
+from storage.ids import now_ms
+from tests.storage.helpers import local, status
+
+
+async def test_filters_with_keywords_and_statuses(db: Database) -> None:
+    alice = await local(db, "alice")
+    bob = await local(db, "bob")
+    post = await status(db, bob, "https://paris.example/s/1")
+    filter_id = await filters.create(db, alice, title="Spoilers", context=["home", "public"], action="warn",
+                                     expires_at=None)
+    kw = await filters.add_keyword(db, filter_id, "dragon", True)
+    await filters.add_keyword(db, filter_id, "#got", False)
+    entry = await filters.add_status(db, filter_id, post)
+    assert await filters.add_status(db, filter_id, post) == entry   # adding twice keeps one entry
+
+    found = await filters.get(db, alice, filter_id)
+    assert found is not None and found.context == ["home", "public"]
+    assert [k["keyword"] for k in found.keywords] == ["dragon", "#got"]
+    assert [int(s["status_id"]) for s in found.statuses] == [post]
+    # Somebody else's filter, keyword or entry is not found.
+    assert await filters.get(db, bob, filter_id) is None
+    assert await filters.get_keyword(db, bob, kw) is None
+    assert await filters.get_status(db, bob, entry) is None
+
+    await filters.update(db, filter_id, title="Dragons", action="hide", expires_at=now_ms() - 1)
+    await filters.update_keyword(db, kw, keyword="wyvern", whole_word=False)
+    updated = await filters.get(db, alice, filter_id)
+    assert updated is not None and updated.filter["title"] == "Dragons" and updated.filter["filter_action"] == "hide"
+    assert updated.keywords[0]["keyword"] == "wyvern" and not updated.keywords[0]["whole_word"]
+    # Expired: still listed, no longer active.
+    assert [b.id for b in await filters.of_account(db, alice)] == [filter_id]
+    assert await filters.active_of_account(db, alice, now_ms()) == []
+    await filters.update(db, filter_id, expires_at=None)
+    assert [b.id for b in await filters.active_of_account(db, alice, now_ms())] == [filter_id]
+    # Leaving expires_at out keeps it.
+    await filters.update(db, filter_id, title="Again")
+    kept = await filters.get(db, alice, filter_id)
+    assert kept is not None and kept.filter["expires_at"] is None
+
+    await filters.delete_keyword(db, kw)
+    await filters.delete_status(db, entry)
+    after = await filters.get(db, alice, filter_id)
+    assert after is not None and len(after.keywords) == 1 and after.statuses == []
+    await filters.delete(db, filter_id)
+    assert await filters.count(db, alice) == 0
+    assert await db.fetchval("SELECT COUNT(*) FROM custom_filter_keywords") == 0
