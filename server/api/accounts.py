@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from storage import account_notes, follows, interactions, lists, preferences, social_graph, timelines
 from storage import accounts as account_store
-from storage import follows, interactions, lists, preferences, social_graph, timelines
 from storage.db import Row
 from storage.ids import now_ms
 
@@ -257,6 +257,17 @@ async def unmute(request: Request) -> Response:
     return json(await Presenter(ctx, who.account_id).relationship(int(target["id"])))
 
 
+async def note(request: Request) -> Response:
+    """A private note about an account, shown back in the Relationship (`comment` empty clears it)."""
+    who = await auth.require_user(request, "write:accounts")
+    ctx = ctx_of(request)
+    target = await _target(request)
+    body = await params.body(request)
+    comment = (body.str("comment", "", max_length=account_notes.MAX_COMMENT) or "").strip()
+    await account_notes.set_note(ctx.db, who.account_id, int(target["id"]), comment)
+    return json(await Presenter(ctx, who.account_id).relationship(int(target["id"])))
+
+
 routes = [
     route("/api/v1/accounts/verify_credentials", verify_credentials, "GET"),
     route("/api/v1/accounts/update_credentials", update_credentials, "PATCH", "PUT"),
@@ -277,4 +288,5 @@ routes = [
     route("/api/v1/accounts/{id}/unblock", unblock, "POST"),
     route("/api/v1/accounts/{id}/mute", mute, "POST"),
     route("/api/v1/accounts/{id}/unmute", unmute, "POST"),
+    route("/api/v1/accounts/{id}/note", note, "POST"),
 ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from storage import account_notes, follows, hydrate, preferences, social_graph, timelines
 from storage import accounts as account_store
-from storage import follows, hydrate, preferences, social_graph, timelines
 from storage import reports as report_store
 from storage.db import Row
 from storage.ids import now_ms
@@ -70,8 +70,10 @@ class Presenter:
 
     async def relationships(self, target_ids: Sequence[int]) -> list[dict[str, Any]]:
         assert self.viewer_id is not None
-        flags = await follows.relationships(self.ctx.db, self.viewer_id, list(dict.fromkeys(target_ids)))
-        return [account_entities.relationship(t, flags[t]) for t in dict.fromkeys(target_ids)]
+        targets = list(dict.fromkeys(target_ids))
+        flags = await follows.relationships(self.ctx.db, self.viewer_id, targets)
+        notes = await account_notes.notes_about(self.ctx.db, self.viewer_id, targets)
+        return [{**account_entities.relationship(t, flags[t]), "note": notes.get(t, "")} for t in targets]
 
     async def relationship(self, target_id: int) -> dict[str, Any]:
         return (await self.relationships([target_id]))[0]

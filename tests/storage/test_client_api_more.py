@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import filters
+from storage import account_notes, filters
 from storage.db import Database
 from storage.ids import now_ms
 from tests.storage.helpers import local, status
@@ -50,3 +50,16 @@ async def test_filters_with_keywords_and_statuses(db: Database) -> None:
     await filters.delete(db, filter_id)
     assert await filters.count(db, alice) == 0
     assert await db.fetchval("SELECT COUNT(*) FROM custom_filter_keywords") == 0
+
+
+async def test_account_notes(db: Database) -> None:
+    alice = await local(db, "alice")
+    bob = await local(db, "bob")
+    carol = await local(db, "carol")
+    await account_notes.set_note(db, alice, bob, "met at the offsite")
+    await account_notes.set_note(db, alice, bob, "knows the billing system")   # replaces
+    await account_notes.set_note(db, carol, bob, "carol's own")
+    assert await account_notes.notes_about(db, alice, [bob, carol]) == {bob: "knows the billing system"}
+    await account_notes.set_note(db, alice, bob, "")
+    assert await account_notes.notes_about(db, alice, [bob]) == {}
+    assert await account_notes.notes_about(db, carol, [bob]) == {bob: "carol's own"}
