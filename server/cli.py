@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -54,8 +55,32 @@ async def ensure_first_admin(ctx: Context) -> str | None:
     )
 
 
+def tls_files(settings: Settings, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The certificate and key `serve` speaks TLS with (options win over settings), checked now so a
+    wrong file is one line of error rather than a traceback from inside uvicorn."""
+    certfile = args.ssl_certfile or settings.tls_cert_file
+    keyfile = args.ssl_keyfile or (None if args.ssl_certfile else settings.tls_key_file)
+    if keyfile and not certfile:
+        raise ConfigError("--ssl-keyfile needs --ssl-certfile (or ATRIUM_TLS_CERT_FILE)")
+    if certfile is None:
+        return None, None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except ssl.SSLError:
+        names = certfile + (f" and {keyfile}" if keyfile else "")
+        raise ConfigError(f"TLS: {names}: not a PEM certificate chain with its matching private key") from None
+    except OSError as exc:
+        raise ConfigError(f"TLS: {exc.filename or certfile}: {exc.strerror or exc}") from None
+    return certfile, keyfile
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+
+    try:
+        certfile, keyfile = tls_files(settings, args)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
 
     async def prepare(ctx: Context) -> int:
         message = await ensure_first_admin(ctx)
@@ -64,9 +89,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_OK
 
     asyncio.run(_with_context(settings, prepare))
-    _print(f"Atrium is serving {settings.base_url} on http://{args.host}:{args.port}")
+    _print(f"Atrium is serving {settings.base_url} on {'https' if certfile else 'http'}://{args.host}:{args.port}")
     uvicorn.run(
         "server.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers or None,
+        ssl_certfile=certfile, ssl_keyfile=keyfile,
         log_level=settings.log_level, proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None, timeout_graceful_shutdown=10,
         access_log=False,  # server/access_log.py writes one structured line per request
@@ -146,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="web worker processes")
+    serve.add_argument("--ssl-certfile", help="serve TLS with this PEM certificate chain (ATRIUM_TLS_CERT_FILE)")
+    serve.add_argument("--ssl-keyfile", help="its private key, unless in the certificate file (ATRIUM_TLS_KEY_FILE)")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply pending database migrations")

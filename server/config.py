@@ -42,6 +42,8 @@ class Settings:
     peers: tuple[str, ...] = ()               # allowlisted peer domains from the environment
     peer_addresses: Mapping[str, str] = field(default_factory=dict)  # domain -> ip[:port] (internal DNS)
     ca_file: str | None = None                # company CA for TLS between instances
+    tls_cert_file: str | None = None          # `atrium serve` speaks TLS itself with this certificate (PEM chain)
+    tls_key_file: str | None = None           # and this key (else the key is in the certificate file)
     registry_file: str | None = None          # the signed company peer registry (reloaded when it changes)
     registry_key_file: str | None = None      # the public key that signs it
     registration_open: bool = False           # employees join by invite unless IT opens sign-ups
@@ -199,6 +201,13 @@ def load_settings(environ: Mapping[str, str] | None = None, *, persist_secret: b
     if ca_file and not Path(ca_file).is_file():
         raise ConfigError(f"ATRIUM_CA_FILE: no such file {ca_file!r}")
     values["ca_file"] = ca_file or None
+    for key, attr in (("TLS_CERT_FILE", "tls_cert_file"), ("TLS_KEY_FILE", "tls_key_file")):
+        path = get(key)
+        if path and not Path(path).is_file():
+            raise ConfigError(f"ATRIUM_{key}: no such file {path!r}")
+        values[attr] = path or None
+    if values["tls_key_file"] and not values["tls_cert_file"]:
+        raise ConfigError("ATRIUM_TLS_CERT_FILE: needed with ATRIUM_TLS_KEY_FILE")
     for key, attr in (("REGISTRY_FILE", "registry_file"), ("REGISTRY_KEY_FILE", "registry_key_file")):
         path = get(key)
         if path and not Path(path).is_file():

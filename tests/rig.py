@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -57,14 +59,23 @@ class Instance:
     users: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     serve_args: tuple[str, ...] = ()
+    tls_ca: str | None = None  # the CA a test's own clients trust to reach it over TLS
 
     @property
     def domain(self) -> str:
-        return f"{self.host}:{self.port}"
+        """Its public name: `host:port` unless ATRIUM_DOMAIN names it otherwise."""
+        return self.env.get("ATRIUM_DOMAIN") or f"{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.domain}"
+        return f"{self.env.get('ATRIUM_SCHEME', 'http')}://{self.domain}"
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client for it; one named by a host name is reached on its address, as DNS would."""
+        if self.domain == f"{self.host}:{self.port}":
+            return httpx.Client(**kwargs)
+        verify = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else True
+        return httpx.Client(transport=_Pinned(self.domain, self.host, self.port, verify=verify), **kwargs)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -103,8 +114,9 @@ class Instance:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited at start:\n{self.log()}")
             try:
-                if httpx.get(self.url("/nodeinfo/2.0"), timeout=1.0).status_code == 200:
-                    return
+                with self.client(timeout=1.0) as client:
+                    if client.get(self.url("/nodeinfo/2.0")).status_code == 200:
+                        return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
@@ -134,6 +146,23 @@ class Instance:
         return self.data_dir / "atrium.db"
 
 
+class _Pinned(httpx.HTTPTransport):
+    """Requests for `name` go to `host:port`, keeping the name for Host and TLS (SNI, verification)."""
+
+    def __init__(self, name: str, host: str, port: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._name, self._host, self._port = name, host, port
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.netloc.decode() == self._name:
+            # A copy: the caller's request (and so response.url) keeps the name.
+            request = httpx.Request(
+                request.method, request.url.copy_with(host=self._host, port=self._port), headers=request.headers,
+                stream=request.stream, extensions={**request.extensions, "sni_hostname": request.url.host},
+            )
+        return super().handle_request(request)
+
+
 def instance_env(name: str, data_dir: Path, host: str, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
     env.update({
@@ -159,12 +188,14 @@ def start_instance(
     port: int | None = None,
     start: bool = True,
     serve_args: tuple[str, ...] = (),
+    tls_ca: str | None = None,
 ) -> Instance:
     """Create an instance's data folder and users, then start serving it."""
     data_dir = tmp_path / name
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port(host)
-    instance = Instance(name, data_dir, host, port, instance_env(name, data_dir, host, port, env), serve_args=serve_args)
+    instance = Instance(name, data_dir, host, port, instance_env(name, data_dir, host, port, env), serve_args=serve_args,
+                        tls_ca=tls_ca)
     for spec in users:
         instance.create_user(spec)
     if start:

@@ -17,24 +17,36 @@ from tests.rig import Instance, UserSpec, free_port, start_instance
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Site:
+    """Where an instance runs when it has a name: `domain` served on `host:port` (TLS: see test_federation_tls)."""
+
+    domain: str
+    host: str
+    port: int
+
+
 def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_env: dict[str, str] | None = None,
                   per_instance_env: dict[str, dict[str, str]] | None = None, serve_args: tuple[str, ...] = (),
-                  ) -> dict[str, Instance]:
-    """Start one instance per name, each allowlisting all the others (closed mode)."""
-    ports = {name: free_port() for name in layout}
-    domains = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
+                  sites: dict[str, Site] | None = None, tls_ca: str | None = None) -> dict[str, Instance]:
+    """Start one instance per name, each allowlisting all the others (closed mode); by default each on
+    127.0.0.1 and a free port, named by them, or as `sites` says."""
+    sites = sites or {name: Site(f"127.0.0.1:{port}", "127.0.0.1", port)
+                      for name, port in ((name, free_port()) for name in layout)}
     instances = {}
     for name, users in layout.items():
-        peers = [d for other, d in domains.items() if other != name]
+        peers = [site for other, site in sites.items() if other != name]
         env = {
-            "ATRIUM_PEERS": ",".join(peers),
+            "ATRIUM_DOMAIN": sites[name].domain,
+            "ATRIUM_PEERS": ",".join(p.domain for p in peers),
             # Loopback peers must be named with their address explicitly (SSRF rule).
-            "ATRIUM_PEER_ADDRESSES": ",".join(f"{d}={d}" for d in peers),
+            "ATRIUM_PEER_ADDRESSES": ",".join(f"{p.domain}={p.host}:{p.port}" for p in peers),
             "ATRIUM_WORKER_CONCURRENCY": "4",
         }
         env.update(extra_env or {})
         env.update((per_instance_env or {}).get(name, {}))
-        instances[name] = start_instance(name, tmp_path, users=users, env=env, port=ports[name], serve_args=serve_args)
+        instances[name] = start_instance(name, tmp_path, users=users, env=env, host=sites[name].host,
+                                         port=sites[name].port, serve_args=serve_args, tls_ca=tls_ca)
     return instances
 
 
@@ -51,8 +63,8 @@ class Employee:
         return f"@{self.username}@{self.instance.domain}"
 
     def _client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.instance.base_url, headers={"Authorization": f"Bearer {self.token}"},
-                            timeout=30)
+        return self.instance.client(base_url=self.instance.base_url,
+                                    headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
 
     def get(self, path: str, **params: Any) -> Any:
         with self._client() as client:

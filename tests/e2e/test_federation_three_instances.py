@@ -92,15 +92,11 @@ def colleagues_follow_post_reply_boost_like_edit_and_delete(company):
 
 
 def _patch(who, **fields):
-    import httpx
-
-    with httpx.Client(base_url=who.instance.base_url, headers={"Authorization": f"Bearer {who.token}"}) as client:
+    with who.instance.client(base_url=who.instance.base_url, headers={"Authorization": f"Bearer {who.token}"}) as client:
         response = client.patch("/api/v1/accounts/update_credentials", json=fields)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def httpx_client(who):
-    import httpx
-
-    return httpx.Client(base_url=who.instance.base_url, headers={"Authorization": f"Bearer {who.token}"})
+    return who.instance.client(base_url=who.instance.base_url, headers={"Authorization": f"Bearer {who.token}"})
