@@ -88,13 +88,14 @@ def _start(name: str, args: list[str], env: dict[str, str], folder: Path, ready_
     raise RuntimeError(f"{name} did not answer {ready_path} within {timeout:.0f} s:\n{server.log_tail()}")
 
 
-def atrium_env(db_path: Path, folder: Path) -> dict[str, str]:
+def atrium_env(db_path: Path, folder: Path, *, database_url: str | None = None) -> dict[str, str]:
+    """The environment of an `atrium serve`/`atrium worker` over `db_path` (or `database_url`, e.g. PostgreSQL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATRIUM_")}
     env.update({
         "ATRIUM_DOMAIN": DOMAIN,     # the host the dataset's URIs were made with
         "ATRIUM_SCHEME": "http",
         "ATRIUM_DATA_DIR": str(folder),
-        "ATRIUM_DATABASE_URL": f"sqlite:///{db_path.resolve()}",
+        "ATRIUM_DATABASE_URL": database_url or f"sqlite:///{db_path.resolve()}",
         "ATRIUM_SECRET_KEY": SECRET_KEY,
         "ATRIUM_RUN_WORKERS": "false",   # no federation work competing with the requests measured
         "ATRIUM_LOG_LEVEL": "warning",   # no access log line per request
@@ -154,12 +155,13 @@ def mint_session_cookie(db_path: Path, account_id: int) -> dict[str, str]:
     return {"cookie": f"atrium_session={cookie}"}
 
 
-def mint_bearer_tokens(db_path: Path, account_ids: list[int], scopes: str = "read write follow") -> list[dict[str, str]]:
+def mint_bearer_tokens(db_path: Path, account_ids: list[int], scopes: str = "read write follow", *,
+                       database_url: str | None = None) -> list[dict[str, str]]:
     """One OAuth bearer token per account, stored by storage.oauth as the API's token grant does
-    (only the SHA-256 of the secret is kept)."""
+    (only the SHA-256 of the secret is kept); in `database_url` when given (PostgreSQL)."""
 
     async def mint() -> list[dict[str, str]]:
-        db = await connect(f"sqlite:///{db_path}")
+        db = await connect(database_url or f"sqlite:///{db_path}")
         try:
             app_id = await oauth_store.create_app(
                 db, client_id=secrets.token_urlsafe(16), client_secret_hash=_sha256(secrets.token_urlsafe(16)),
