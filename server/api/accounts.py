@@ -13,6 +13,7 @@ from storage.ids import now_ms
 from ..errors import HTTPError
 from ..mastodon import misc
 from ..mastodon.common import VISIBILITY_IN
+from ..services import followers as follower_service
 from ..services import follows as follow_service
 from ..services import media as media_service
 from ..services import profile as profile_service
@@ -268,6 +269,15 @@ async def note(request: Request) -> Response:
     return json(await Presenter(ctx, who.account_id).relationship(int(target["id"])))
 
 
+async def remove_from_followers(request: Request) -> Response:
+    who = await auth.require_user(request, "write:follows")
+    ctx = ctx_of(request)
+    target = await _target(request)
+    assert who.account is not None
+    await follower_service.remove_follower(ctx, who.account, target)
+    return json(await Presenter(ctx, who.account_id).relationship(int(target["id"])))
+
+
 routes = [
     route("/api/v1/accounts/verify_credentials", verify_credentials, "GET"),
     route("/api/v1/accounts/update_credentials", update_credentials, "PATCH", "PUT"),
@@ -289,4 +299,5 @@ routes = [
     route("/api/v1/accounts/{id}/mute", mute, "POST"),
     route("/api/v1/accounts/{id}/unmute", unmute, "POST"),
     route("/api/v1/accounts/{id}/note", note, "POST"),
+    route("/api/v1/accounts/{id}/remove_from_followers", remove_from_followers, "POST"),
 ]

@@ -32,6 +32,7 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/accounts/{id}/mute"): "write:mutes",
     ("POST", "/api/v1/accounts/{id}/unmute"): "write:mutes",
     ("POST", "/api/v1/accounts/{id}/note"): "write:accounts",
+    ("POST", "/api/v1/accounts/{id}/remove_from_followers"): "write:follows",
     ("GET", "/api/v1/statuses"): "read:statuses",
     ("POST", "/api/v1/statuses"): "write:statuses",
     ("GET", "/api/v1/statuses/{id}"): "read:statuses",
