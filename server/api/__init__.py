@@ -30,6 +30,7 @@ from . import (
     search,
     statuses,
     streaming,
+    tags,
     timelines,
 )
 
@@ -45,6 +46,7 @@ routes: list[BaseRoute] = [
     *media.routes,
     *media_files.routes,
     *search.routes,
+    *tags.routes,
     *lists.routes,
     *markers.routes,
     *polls.routes,

@@ -109,7 +109,6 @@ routes = [
     route("/api/v2/suggestions", suggestions_v2, "GET"),
     route("/api/v1/suggestions/{id}", suggestion_dismiss, "DELETE"),
     route("/api/v1/endorsements", follows_empty, "GET"),
-    route("/api/v1/followed_tags", follows_empty, "GET"),
     route("/api/v1/featured_tags", featured_tags, "GET"),
     route("/api/v1/domain_blocks", follows_empty, "GET"),
     route("/api/v1/scheduled_statuses", scheduled_statuses, "GET"),

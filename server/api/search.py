@@ -1,5 +1,5 @@
 """GET /api/v2/search (people, posts, hashtags; `@user@host` and URLs resolved through the federation)
-and GET /api/v1/tags/:name."""
+(GET /api/v1/tags/:name is in server/api/tags.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from starlette.responses import Response
 
 from activitypub.content import normalize_hashtag
 from storage import accounts as account_store
-from storage import listings, tags, timelines
+from storage import followed_tags, listings, timelines
 from storage.db import Row
 
-from ..errors import HTTPError
 from ..mastodon import statuses as status_entities
 from . import auth, params
 from .lookup import account_by_url, find_account, split_handle, status_by_url
@@ -76,21 +75,12 @@ async def search(request: Request) -> Response:
         result["statuses"] = await presenter.statuses(await _statuses(request, who, text, resolve=resolve, limit=limit))
     if kind in (None, "hashtags") and not text.startswith(("https://", "http://")):
         names = await listings.search_tags(ctx.db, normalize_hashtag(text.lstrip("#")), limit=limit)
-        result["hashtags"] = [{**status_entities.tag(n, presenter.rc), "history": [], "following": False} for n in names]
+        followed = await followed_tags.following_names(ctx.db, viewer_id, names) if viewer_id is not None else set()
+        result["hashtags"] = [{**status_entities.tag(n, presenter.rc), "history": [], "following": n in followed}
+                              for n in names]
     return json(result)
-
-
-async def tag(request: Request) -> Response:
-    who = await auth.optional_user(request, "read:statuses")
-    ctx = ctx_of(request)
-    row = await tags.get(ctx.db, normalize_hashtag(str(request.path_params["name"])[:200].lstrip("#")))
-    if row is None:
-        raise HTTPError(404, "Record not found")
-    presenter = Presenter(ctx, auth.viewer_id_of(who))
-    return json(status_entities.tag_entity(row, presenter.rc, following=False if who is not None else None))
 
 
 routes = [
     route("/api/v2/search", search, "GET"),
-    route("/api/v1/tags/{name}", tag, "GET"),
 ]

@@ -69,6 +69,8 @@ SCOPES: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/media/{id}"): "write:media",
     ("GET", "/api/v2/search"): "read:search",
     ("GET", "/api/v1/tags/{name}"): "read:statuses",
+    ("POST", "/api/v1/tags/{name}/follow"): "write:follows",
+    ("POST", "/api/v1/tags/{name}/unfollow"): "write:follows",
     ("GET", "/api/v1/lists"): "read:lists",
     ("POST", "/api/v1/lists"): "write:lists",
     ("GET", "/api/v1/lists/{id}"): "read:lists",

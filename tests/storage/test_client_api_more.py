@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from storage import account_notes, filters
+from storage import account_notes, filters, followed_tags, follows, statuses
 from storage.db import Database
 from storage.ids import now_ms
-from tests.storage.helpers import local, status
+from storage.pagination import Page
+from tests.storage.helpers import local, remote, status
 
 
 async def test_filters_with_keywords_and_statuses(db: Database) -> None:
@@ -63,3 +64,47 @@ async def test_account_notes(db: Database) -> None:
     await account_notes.set_note(db, alice, bob, "")
     assert await account_notes.notes_about(db, alice, [bob]) == {}
     assert await account_notes.notes_about(db, carol, [bob]) == {bob: "carol's own"}
+
+
+async def _tagged(db: Database, author: int, n: int, tags: list[str], visibility: str = "public") -> int:
+    async with db.transaction() as tx:
+        status_id = await statuses.create(tx, statuses.NewStatus(
+            account_id=author, uri=f"https://paris.example/s/t{n}", visibility=visibility, local=True, tag_names=tags))
+        await followed_tags.fan_out(tx, status_id=status_id, author_id=author, visibility=visibility)
+    return status_id
+
+
+async def _home(db: Database, account_id: int) -> set[int]:
+    return {int(r["status_id"]) for r in await db.fetchall("SELECT status_id FROM home_feed WHERE account_id = ?",
+                                                           (account_id,))}
+
+
+async def test_followed_tags_and_their_fan_out(db: Database) -> None:
+    alice, bob, carol, dave = [await local(db, n) for n in ("alice", "bob", "carol", "dave")]
+    remote_reader = await remote(db, "erin", "lyon.example")
+    rust = await followed_tags.ensure_tag(db, "rust")
+    assert (await followed_tags.ensure_tag(db, "rust"))["id"] == rust["id"]
+    for reader in (alice, carol, dave, remote_reader):
+        await followed_tags.follow(db, reader, int(rust["id"]))
+    await followed_tags.follow(db, alice, int(rust["id"]))   # twice: one row
+    assert await followed_tags.count(db, alice) == 1
+    assert await followed_tags.is_following(db, alice, int(rust["id"]))
+    assert await followed_tags.following_names(db, alice, ["rust", "go"]) == {"rust"}
+    async with db.transaction() as tx:
+        await follows.block(tx, carol, bob)                   # carol blocks the author
+        await follows.mute(tx, dave, bob, notifications_too=True, expires_at=None)   # dave mutes him
+
+    public = await _tagged(db, bob, 1, ["rust"])
+    private = await _tagged(db, bob, 2, ["rust"], "followers")
+    company = await _tagged(db, bob, 3, ["rust", "go"], "company")
+    untagged = await _tagged(db, bob, 4, ["go"])
+    assert await _home(db, alice) == {public, company}
+    assert private not in await _home(db, alice) and untagged not in await _home(db, alice)
+    assert await _home(db, carol) == set() and await _home(db, dave) == set()
+    assert await _home(db, remote_reader) == set()
+
+    page = await followed_tags.followed(db, alice, Page(limit=10))
+    assert [r["name"] for r in page] == ["rust"]
+    await followed_tags.unfollow(db, alice, int(rust["id"]))
+    assert await followed_tags.followed(db, alice, Page(limit=10)) == []
+    assert await _tagged(db, bob, 5, ["rust"]) not in await _home(db, alice)
