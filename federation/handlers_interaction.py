@@ -3,7 +3,8 @@
 A Like counts only from someone allowed to see the post. An Announce is stored only for a post
 that may be boosted: public or unlisted, or company-wide from a company peer; never followers-only
 or direct (SECURITY-CASES 23, 28). A post boosted that we have not seen is fetched from its
-origin, never taken from the Announce (which only names it).
+origin, never taken from the Announce (which only names it). An Announce of an activity is a group
+relaying it (FEP-1b12, federation.handlers_group).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import json
 
 from activitypub.audience import visibility_from_addressing
-from activitypub.parse_activity import ParsedActivity
+from activitypub.parse_activity import ParsedActivity, is_activity_document
 from activitypub.parse_object import ParsedObject
-from federation import convert
+from activitypub.values import DocumentError
+from federation import convert, handlers_group
 from federation.handlers_note import note_visibility, parse_post, prepare_note
 from federation.handling import Apply, Context, Ignored
 from storage import interactions, polls, remote, statuses, timelines
@@ -47,8 +49,7 @@ async def on_like(ctx: Context) -> Apply | None:
 async def on_announce(ctx: Context) -> Apply | None:
     activity = ctx.activity
     if isinstance(activity.object, ParsedActivity):
-        # A Group relaying someone's activity (FEP-1b12): not a boost; groups are not supported.
-        raise Ignored("Announce of an activity")
+        return await handlers_group.on_relayed(ctx, activity.object)
     object_id = activity.object_id
     if not object_id:
         raise Ignored("Announce of nothing")
@@ -60,7 +61,15 @@ async def on_announce(ctx: Context) -> Apply | None:
         if ctx.instance.is_local(object_id):
             raise Ignored("Announce of a post of ours that does not exist")
         # Never trust an embedded copy: fetch the post from its origin (SECURITY-CASES 1, 4).
-        post = parse_post(await ctx.fetch_document(object_id))
+        document = await ctx.fetch_document(object_id)
+        if is_activity_document(document) and ctx.actor["actor_type"] == "Group":
+            # A group relaying an activity by its id (FEP-1b12): the fetched copy is a claim too.
+            try:
+                relayed = ParsedActivity.from_document(document)
+            except DocumentError as error:
+                raise Ignored(f"the relayed activity: {error}") from None
+            return await handlers_group.on_relayed(ctx, relayed)
+        post = parse_post(document)
         if not post.attributed_to:
             raise Ignored("the boosted post has no author")
         author = await ctx.account(post.attributed_to)

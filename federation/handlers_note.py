@@ -69,8 +69,11 @@ def is_vote(obj: ParsedObject) -> bool:
     return obj.type == "Note" and bool(obj.name) and bool(obj.in_reply_to) and not (obj.content or "").strip()
 
 
-async def prepare_note(ctx: Context, obj: ParsedObject, author: Row, *, depth: int = 0) -> Apply | None:
-    """Everything needed to store a remote post, fetched now; the writes happen in the returned Apply."""
+async def prepare_note(
+    ctx: Context, obj: ParsedObject, author: Row, *, depth: int = 0, group_id: int | None = None
+) -> Apply | None:
+    """Everything needed to store a remote post, fetched now; the writes happen in the returned Apply.
+    `group_id`: the FEP-1b12 group it was posted to, when a group relayed it."""
     if domain_of(obj.id) != domain_of(str(author["uri"])):
         raise Ignored("a post must live on its author's host")
     if ctx.instance.is_local(obj.id):
@@ -115,6 +118,7 @@ async def prepare_note(ctx: Context, obj: ParsedObject, author: Row, *, depth: i
                 mention_ids=mentioned,
                 tag_names=content.tag_names,
                 media_ids=media_ids,
+                group_id=group_id,
                 created_at=created_at,
             ),
         )
