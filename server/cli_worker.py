@@ -1,5 +1,6 @@
-"""`atrium worker`: federation workers (inbox processing, fan-out, delivery) without a web server,
-for larger setups where web and delivery processes scale separately on one PostgreSQL database."""
+"""`atrium worker`: federation workers (inbox processing, fan-out, delivery) and the scheduled-post
+publisher without a web server, for larger setups where web and delivery processes scale separately
+on one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from storage.db import connect
 from storage.migrate import pending_migrations
 
 from .config import Settings
-from .context import make_instance
+from .context import make_context, make_instance
 from .logging_setup import configure_logging
+from .services.scheduling import Publisher
 
 log = logging.getLogger("atrium.worker")
 
@@ -49,8 +51,14 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
             log.info("federation worker started (concurrency %d)", args.concurrency)
-            await run_worker_process(db, make_instance(settings), stop, concurrency=args.concurrency,
-                                     **runtime_options(settings))
+            # Scheduled posts are published by every worker process too (claimed, so never twice).
+            publisher = Publisher(make_context(settings, db))
+            publisher.start()
+            try:
+                await run_worker_process(db, make_instance(settings), stop, concurrency=args.concurrency,
+                                         **runtime_options(settings))
+            finally:
+                await publisher.stop()
             log.info("federation worker stopped")
             return cli.EXIT_OK
         finally:

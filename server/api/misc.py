@@ -27,11 +27,6 @@ async def featured_tags(request: Request) -> Response:
     return json([])
 
 
-async def scheduled_statuses(request: Request) -> Response:
-    await auth.require_user(request, "read:statuses")
-    return json([])
-
-
 async def follows_empty(request: Request) -> Response:
     await auth.require_user(request, "read:follows")
     return json([])
@@ -111,5 +106,4 @@ routes = [
     route("/api/v1/endorsements", follows_empty, "GET"),
     route("/api/v1/featured_tags", featured_tags, "GET"),
     route("/api/v1/domain_blocks", follows_empty, "GET"),
-    route("/api/v1/scheduled_statuses", scheduled_statuses, "GET"),
 ]

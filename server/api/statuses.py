@@ -11,14 +11,17 @@ from starlette.responses import Response
 from storage import hydrate, interactions, preferences, timelines
 from storage import statuses as status_store
 from storage.db import Row
+from storage.ids import now_ms
 
 from ..errors import HTTPError
 from ..mastodon import statuses as status_entities
 from ..mastodon.common import VISIBILITY_IN
 from ..mastodon.instance import MAX_PINNED
+from ..services import scheduling
 from ..services import statuses as status_service
 from ..services.statuses import PollInput, PostInput
 from . import auth, filtering, params
+from . import scheduled as scheduled_api
 from .present import Presenter
 from .responses import ctx_of, json, paginated
 from .routing import route
@@ -68,8 +71,6 @@ def _media_ids(body: params.Params) -> list[int]:
 
 async def _post_input(request: Request, body: params.Params, account_id: int) -> PostInput:
     ctx = ctx_of(request)
-    if body.raw("scheduled_at"):
-        raise params.invalid("Scheduled posts are not supported on this server")
     prefs = await preferences.get_all(ctx.db, account_id)
     sensitive = body.bool("sensitive")
     return PostInput(
@@ -91,6 +92,13 @@ async def create(request: Request) -> Response:
     assert who.account is not None
     body = await params.body(request)
     post = await _post_input(request, body, who.account_id)
+    scheduled_at = body.str("scheduled_at", max_length=64)
+    if scheduled_at:
+        # Mastodon: a time in the past publishes now; otherwise at least five minutes ahead.
+        at = scheduling.parse_time(scheduled_at)
+        if at > now_ms():
+            row_id = await scheduling.schedule(ctx, who.account, post, at)
+            return json(await scheduled_api.show_one(ctx, who.account_id, row_id))
     status_id = await status_service.create_status(ctx, who.account, post)
     return json(await Presenter(ctx, who.account_id).status(status_id))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import account_notes, filters, followed_tags, follows, statuses
+from storage import account_notes, filters, followed_tags, follows, scheduled, statuses
 from storage.db import Database
 from storage.ids import now_ms
 from storage.pagination import Page
@@ -108,3 +108,41 @@ async def test_followed_tags_and_their_fan_out(db: Database) -> None:
     await followed_tags.unfollow(db, alice, int(rust["id"]))
     assert await followed_tags.followed(db, alice, Page(limit=10)) == []
     assert await _tagged(db, bob, 5, ["rust"]) not in await _home(db, alice)
+
+
+async def test_scheduled_posts_are_claimed_once_and_fenced(db: Database) -> None:
+    alice = await local(db, "alice")
+    now = now_ms()
+    due = await scheduled.create(db, alice, now - 1000, {"text": "due", "visibility": "public"}, [])
+    later = await scheduled.create(db, alice, now + 3_600_000, {"text": "later", "visibility": "public"}, [])
+    assert (await scheduled.counts(db, alice, now + 3_600_000))[0] == 2
+    assert await scheduled.counts(db, alice, now + 30 * 86_400_000) == (2, 0)   # nothing that day
+    page = await scheduled.of_account(db, alice, Page(limit=10))
+    assert [int(r["id"]) for r in page] == [later, due]
+
+    claimed = await scheduled.claim_due(db, now=now, lock_ms=60_000, limit=10)
+    assert [int(r["id"]) for r in claimed] == [due] and claimed[0]["attempts"] == 1
+    assert await scheduled.claim_due(db, now=now, lock_ms=60_000, limit=10) == []     # held
+    # While it is being published, its owner can neither move nor cancel it.
+    assert not await scheduled.reschedule(db, alice, due, now + 600_000)
+    assert not await scheduled.delete(db, alice, due)
+    # The claim expires; another publisher takes it: the first one's claim no longer finishes it.
+    again = await scheduled.claim_due(db, now=now + 61_000, lock_ms=60_000, limit=10)
+    assert [int(r["id"]) for r in again] == [due]
+    assert not await scheduled.finish(db, claimed[0])
+    assert await scheduled.finish(db, again[0])
+    assert await scheduled.get(db, alice, due) is None
+
+    # A parked post waits for its owner; rescheduling gives it another chance.
+    await db.execute("UPDATE scheduled_statuses SET scheduled_at = ? WHERE id = ?", (now - 1, later))
+    row = (await scheduled.claim_due(db, now=now, lock_ms=60_000, limit=10))[0]
+    assert await scheduled.park(db, row, error="reply target gone")
+    assert await scheduled.claim_due(db, now=now + 10**9, lock_ms=60_000, limit=10) == []
+    parked = await scheduled.get(db, alice, later)
+    assert parked is not None and parked["last_error"] == "reply target gone"
+    assert await scheduled.reschedule(db, alice, later, now - 1)
+    row = (await scheduled.claim_due(db, now=now, lock_ms=60_000, limit=10))[0]
+    assert await scheduled.retry_later(db, row, at=now + 5_000, error="busy")
+    assert await scheduled.claim_due(db, now=now + 1_000, lock_ms=60_000, limit=10) == []
+    assert len(await scheduled.claim_due(db, now=now + 6_000, lock_ms=60_000, limit=10)) == 1
+    assert await scheduled.get(db, await local(db, "bob"), later) is None    # not bob's
