@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import notifications, streams, timelines
+from . import fanout, notifications, streams, timelines
 from .db import Executor, Row
 from .ids import new_id, now_ms
 
@@ -84,8 +84,9 @@ async def create(tx: Executor, new: NewStatus) -> int:
     """Store a status and everything that follows from it, in the caller's transaction.
 
     Mentions, tags and media are linked; the thread root, counters and `last_status_at` are updated;
-    the status is fanned out to the home feeds of local readers who may see it; mentioned, replied-to
-    and boosted local accounts are notified.
+    the status enters its author's and addressees' home feeds, and a fan-out job for its followers'
+    feeds is queued (the caller runs `storage.fanout.run` after the commit, or the workers do);
+    mentioned, replied-to and boosted local accounts are notified.
     """
     if new.visibility not in VISIBILITIES:
         raise StatusRefused(f"unknown visibility {new.visibility!r}")
@@ -146,14 +147,14 @@ async def create(tx: Executor, new: NewStatus) -> int:
         await tx.execute("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?", (reblogged["id"],))
 
     visibility = reblogged["visibility"] if reblogged else new.visibility
-    await timelines.fan_out(
-        tx,
-        status_id=status_id,
-        author_id=new.account_id,
-        visibility=visibility,
-        mention_ids=mention_ids,
-        in_reply_to_account_id=parent["account_id"] if parent else None,
-        is_reblog=reblogged is not None,
+    await timelines.fan_out_to_addressees(
+        tx, status_id=status_id, author_id=new.account_id, visibility=visibility, mention_ids=mention_ids
+    )
+    # Followers' feeds are filled after the commit, in batches (storage.fanout, run by the poster's
+    # request or the workers): the job is durable with the status.
+    queued = visibility != "direct" and await fanout.enqueue(
+        tx, status_id=status_id, author_id=new.account_id,
+        in_reply_to_account_id=parent["account_id"] if parent else None, is_reblog=reblogged is not None,
     )
 
     if reblogged is not None:
@@ -162,8 +163,10 @@ async def create(tx: Executor, new: NewStatus) -> int:
         for mentioned in mention_ids:
             await notifications.notify(tx, mentioned, new.account_id, "mention", status_id)
     # Streaming clients of every web worker learn of it, whether it was posted here or arrived by
-    # federation (written in this transaction, so an event exists exactly when the status does).
-    await streams.append(tx, "status", "update", json.dumps({"status_id": status_id}))
+    # federation. The home stream asks home_feed who got it, so with a fan-out job the event is
+    # written by the job's last batch (storage.fanout); otherwise here, with the status.
+    if not queued:
+        await streams.append(tx, "status", "update", json.dumps({"status_id": status_id}))
     return status_id
 
 

@@ -10,7 +10,8 @@ collections, streaming) asks it:
 - `direct`: the author and mentioned accounts.
 
 Home feeds are materialised (fan-out on write): reading one is a range scan of the primary key of
-`home_feed`; bench/README.md has the measurements behind that choice.
+`home_feed`; bench/README.md has the measurements behind that choice. Followers' rows are written
+after the post's commit, in batches (storage.fanout); the addressees' rows with the post.
 """
 
 from __future__ import annotations
@@ -70,51 +71,24 @@ async def can_see(db: Executor, viewer: Viewer, status_id: int) -> bool:
     return row is not None
 
 
-async def fan_out(
-    tx: Executor,
-    *,
-    status_id: int,
-    author_id: int,
-    visibility: str,
-    mention_ids: list[int],
-    in_reply_to_account_id: int | None,
-    is_reblog: bool,
+async def fan_out_to_addressees(
+    tx: Executor, *, status_id: int, author_id: int, visibility: str, mention_ids: list[int]
 ) -> None:
-    """Insert the status into the home feed of every local account that should see it there.
+    """In the post's transaction: the status enters its local author's feed and, when limited
+    (followers-only or direct), the feeds of the local accounts it mentions.
 
-    Local followers get it (a reply only when they also follow the person replied to, as Mastodon
-    does); the author gets it when local; mentioned local accounts get limited (followers/direct)
-    posts that mention them. Direct posts go only to the author and the mentioned.
+    Followers get it after the commit, in batches (storage.fanout); a direct post goes to no one else.
+    One statement: these are at most a few dozen rows.
     """
+    addressees = [author_id]
+    if visibility in ("followers", "direct"):
+        addressees += [m for m in dict.fromkeys(mention_ids) if m != author_id]
+    marks = ",".join("?" * len(addressees))
     await tx.execute(
-        "INSERT INTO home_feed (account_id, status_id, author_id) SELECT id, ?, id FROM accounts"
-        " WHERE id = ? AND domain IS NULL ON CONFLICT DO NOTHING",
-        (status_id, author_id),
+        "INSERT INTO home_feed (account_id, status_id, author_id)"
+        f" SELECT id, ?, ? FROM accounts WHERE id IN ({marks}) AND domain IS NULL ON CONFLICT DO NOTHING",
+        (status_id, author_id, *addressees),
     )
-    if visibility != "direct":
-        reply_filter = ""
-        params: list[Any] = [status_id, author_id, author_id]
-        if in_reply_to_account_id is not None and in_reply_to_account_id != author_id and not is_reblog:
-            reply_filter = (
-                " AND EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = f.account_id"
-                " AND f2.target_account_id = ? AND f2.state = 'accepted')"
-            )
-            params.append(in_reply_to_account_id)
-        reblog_filter = " AND f.show_reblogs = 1" if is_reblog else ""
-        await tx.execute(
-            "INSERT INTO home_feed (account_id, status_id, author_id)"
-            " SELECT f.account_id, ?, ? FROM follows f JOIN accounts a ON a.id = f.account_id"
-            " WHERE f.target_account_id = ? AND f.state = 'accepted' AND a.domain IS NULL"
-            f"{reblog_filter}{reply_filter} ON CONFLICT DO NOTHING",
-            params,
-        )
-    if mention_ids and visibility in ("followers", "direct"):
-        marks = ",".join("?" * len(mention_ids))
-        await tx.execute(
-            "INSERT INTO home_feed (account_id, status_id, author_id)"
-            f" SELECT id, ?, ? FROM accounts WHERE id IN ({marks}) AND domain IS NULL ON CONFLICT DO NOTHING",
-            (status_id, author_id, *mention_ids),
-        )
 
 
 async def backfill_home(tx: Executor, reader_id: int, author_id: int) -> None:

@@ -3,6 +3,7 @@
 Every function validates its input (raising `ServiceError` with a message for the person), changes
 the database in one transaction, and queues the matching ActivityPub activity in that same
 transaction (storage.outbox), so that the local change and its federation are never separated.
+A new post's followers' home feeds are filled after that commit (`fan_out_now`, storage.fanout).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from activitypub.content import MentionTarget, extract_mentions, format_post
 from activitypub.html import sanitize_plain
 from federation import render
 from storage import accounts as account_store
-from storage import adoption, hydrate, interactions, outbox, polls, statuses
+from storage import adoption, fanout, hydrate, interactions, outbox, polls, statuses
 from storage import media as media_store
 from storage.db import Executor, IntegrityError, Row
 from storage.ids import new_id, now_ms
@@ -31,6 +32,9 @@ MAX_POLL_OPTION_CHARS = 100
 MIN_POLL_SECONDS = 300
 MAX_POLL_SECONDS = 30 * 86400
 MAX_SPOILER_CHARS = 500
+# Followers fed by the poster's request before it answers (four batches of storage.fanout.BATCH, about
+# 60-120 ms on SQLite): read-your-writes for nearly everyone; bigger audiences finish in the background.
+INLINE_FANOUT_ROWS = 1_000
 
 
 class ServiceError(Exception):
@@ -189,7 +193,22 @@ async def create_status(ctx: Context, author: Row, post: PostInput) -> int:
         await adoption.record(tx, int(author["id"]), "posts")
         await _queue_status_activity(ctx, tx, status_id, "Create")
     await events.emit(ctx, "status.created", status_id=status_id)
+    await fan_out_now(ctx, status_id)
     return status_id
+
+
+async def fan_out_now(ctx: Context, status_id: int) -> None:
+    """After the post's commit: its followers' home feeds, in batches (storage.fanout), up to
+    INLINE_FANOUT_ROWS followers; the rest of a bigger audience goes to the fan-out workers."""
+    if not await fanout.exists(ctx.db, status_id):
+        return  # no local follower (or a worker already finished it)
+    if await fanout.run(ctx.db, status_id, max_rows=INLINE_FANOUT_ROWS):
+        return
+    await fanout.release(ctx.db, status_id)
+    runtime = ctx.extras.get("federation")
+    worker = getattr(runtime, "fanout_worker", None)
+    if worker is not None:
+        worker.wake()
 
 
 _ORDER = ["public", "unlisted", "company", "followers", "local", "direct"]
@@ -350,6 +369,7 @@ async def reblog(ctx: Context, account: Row, status_id: int, visibility: str = "
             await outbox.enqueue(tx, activity_id=body["id"], activity_type="Announce", account_id=int(account["id"]),
                                  body=body, audience=audience, object_uri=boost.status["uri"])
     await events.emit(ctx, "status.created", status_id=boost_id)
+    await fan_out_now(ctx, boost_id)
     return boost_id
 
 

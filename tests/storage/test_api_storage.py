@@ -11,6 +11,7 @@ from storage import accounts as account_store
 from storage import (
     announcements,
     conversations,
+    fanout,
     interactions,
     lists,
     markers,
@@ -48,9 +49,11 @@ async def follow(db: Database, follower: int, target: int) -> None:
 async def status(db: Database, author: int, text: str, visibility: str = "public", mentions: tuple[int, ...] = (),
                  reply_to: int | None = None) -> int:
     async with db.transaction() as tx:
-        return await status_store.create(tx, NewStatus(
+        status_id = await status_store.create(tx, NewStatus(
             account_id=author, uri=f"http://paris.test/s/{new_id()}", visibility=visibility, local=True,
             content=f"<p>{text}</p>", mention_ids=mentions, in_reply_to_id=reply_to, tag_names=["news"]))
+    await fanout.run(db, status_id)   # followers' feeds, after the commit, as the services do
+    return status_id
 
 
 async def test_oauth_apps_codes_and_tokens(db: Database) -> None:
