@@ -20,7 +20,16 @@ from ..mastodon import accounts as account_entities
 from ..mastodon import misc
 from ..mastodon import notifications as notification_entities
 from ..mastodon import statuses as status_entities
+from ..mastodon.cache import EntityCache
 from ..mastodon.common import RenderContext
+
+
+def entity_cache(ctx: Context) -> EntityCache:
+    """The instance's entity cache, shared by every request of this worker (server/mastodon/cache.py)."""
+    cache = ctx.extras.get("mastodon_entity_cache")
+    if cache is None:
+        cache = ctx.extras["mastodon_entity_cache"] = EntityCache()
+    return cache
 
 
 class Presenter:
@@ -31,8 +40,10 @@ class Presenter:
         self.viewer_id = viewer_id
         self.rc = RenderContext(urls=ctx.urls, domain=ctx.domain, viewer_id=viewer_id, now_ms=now_ms())
         self._moved: dict[int, dict[str, Any]] = {}
-        # A page of 40 posts has a handful of authors: each is serialized once per request.
+        # An author is serialized once per request, and reused across requests while its row is
+        # unchanged (the cache compares every column: counters and profile edits show at once).
         self._accounts: dict[int, dict[str, Any]] = {}
+        self._cache = entity_cache(ctx)
 
     # --- accounts ------------------------------------------------------------------------------
 
@@ -41,7 +52,7 @@ class Presenter:
         cached = self._accounts.get(account_id)
         if cached is None:
             moved_id = row["moved_to_id"]
-            cached = account_entities.account(row, self.rc, moved=self._moved.get(int(moved_id)) if moved_id else None)
+            cached = self._cache.account(row, self.rc, moved=self._moved.get(int(moved_id)) if moved_id else None)
             self._accounts[account_id] = cached
         return cached
 
@@ -84,7 +95,8 @@ class Presenter:
         return await hydrate.load_statuses(self.ctx.db, list(status_ids), self.viewer_id)
 
     def status_of(self, bundle: hydrate.StatusBundle, *, source: bool = False) -> dict[str, Any]:
-        return status_entities.status(bundle, self.rc, self.account, source=source)
+        return status_entities.status(bundle, self.rc, self.account, source=source,
+                                      parts_of=self._cache.status_parts)
 
     async def statuses(self, status_ids: Sequence[int]) -> list[dict[str, Any]]:
         bundles = await self.bundles(status_ids)

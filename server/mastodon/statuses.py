@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Row
@@ -100,14 +101,24 @@ def mention(row: Row) -> dict[str, Any]:
     return {"id": str(row["id"]), "username": row["username"], "url": row["url"] or row["uri"], "acct": acct(row)}
 
 
-def status(
-    bundle: StatusBundle, rc: RenderContext, render_account: AccountRenderer, *, source: bool = False
-) -> dict[str, Any]:
-    """The Status entity; a boost is a wrapper whose `reblog` is the boosted status."""
+@dataclass(frozen=True)
+class StatusParts:
+    """What a Status entity says whoever reads it: everything but its author, boost, poll and the
+    viewer's flags. Built once per version of a status and shared (server/mastodon/cache.py), so
+    nobody may mutate it or the lists and dicts inside it."""
+
+    head: dict[str, Any]      # id … edited_at, in Mastodon's key order
+    content: str
+    text: str
+    tail: dict[str, Any]      # media_attachments, mentions, tags, emojis, card
+    end: dict[str, Any]       # local_only (for `local` posts), atrium
+
+
+def status_parts(bundle: StatusBundle, rc: RenderContext) -> StatusParts:
+    """The viewer-independent parts of `bundle`'s own Status entity (not of its boosted status)."""
     row = bundle.status
     visibility = row["visibility"]
-    mine = rc.viewer_id is not None and int(row["account_id"]) == rc.viewer_id
-    result: dict[str, Any] = {
+    head: dict[str, Any] = {
         "id": str(row["id"]),
         "created_at": iso(row["created_at"]),
         "in_reply_to_id": str(row["in_reply_to_id"]) if row["in_reply_to_id"] is not None else None,
@@ -125,27 +136,51 @@ def status(
         "favourites_count": int(row["favourites_count"] or 0),
         "edited_at": iso(row["edited_at"]),
     }
+    tail: dict[str, Any] = {
+        "media_attachments": [media_attachment(m, rc) for m in bundle.media],
+        "mentions": [mention(m) for m in bundle.mentions],
+        "tags": [tag(name, rc) for name in bundle.tags],
+        "emojis": [],
+        "card": None,
+    }
+    end: dict[str, Any] = {"local_only": True} if visibility == "local" else {}
+    end["atrium"] = {"audience": visibility, "must_read": bool(row["must_read"])}
+    return StatusParts(head=head, content=row["content"] or "", text=row["source_text"] or "", tail=tail, end=end)
+
+
+PartsRenderer = Callable[[StatusBundle, RenderContext], StatusParts]
+
+
+def status(
+    bundle: StatusBundle, rc: RenderContext, render_account: AccountRenderer, *, source: bool = False,
+    parts_of: PartsRenderer = status_parts,
+) -> dict[str, Any]:
+    """The Status entity; a boost is a wrapper whose `reblog` is the boosted status.
+
+    `parts_of` may answer from a cache (server/mastodon/cache.py): only the author, the boost, the
+    poll and the viewer's flags are assembled per call, into a new dict.
+    """
+    row = bundle.status
+    parts = parts_of(bundle, rc)
+    result = dict(parts.head)
     if rc.viewer_id is not None:
         result.update(favourited=bundle.favourited, reblogged=bundle.reblogged, muted=False,
                       bookmarked=bundle.bookmarked)
-        if mine and row["reblog_of_id"] is None and visibility in PINNABLE:
+        mine = int(row["account_id"]) == rc.viewer_id
+        if mine and row["reblog_of_id"] is None and row["visibility"] in PINNABLE:
             result["pinned"] = bundle.pinned
         result["filtered"] = []
     if source:
-        result["text"] = row["source_text"] or ""
+        result["text"] = parts.text
     else:
-        result["content"] = row["content"] or ""
-    result["reblog"] = status(bundle.reblog, rc, render_account) if bundle.reblog is not None else None
+        result["content"] = parts.content
+    result["reblog"] = (
+        status(bundle.reblog, rc, render_account, parts_of=parts_of) if bundle.reblog is not None else None
+    )
     result["account"] = render_account(bundle.account)
-    result["media_attachments"] = [media_attachment(m, rc) for m in bundle.media]
-    result["mentions"] = [mention(m) for m in bundle.mentions]
-    result["tags"] = [tag(name, rc) for name in bundle.tags]
-    result["emojis"] = []
-    result["card"] = None
+    result.update(parts.tail)
     result["poll"] = poll(bundle.poll, rc) if bundle.poll is not None else None
-    if visibility == "local":
-        result["local_only"] = True
-    result["atrium"] = {"audience": visibility, "must_read": bool(row["must_read"])}
+    result.update(parts.end)
     return result
 
 

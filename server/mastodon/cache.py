@@ -1,0 +1,91 @@
+"""Entities reused across requests, valid only for the exact rows they were built from.
+
+A home page of 40 posts built from scratch spends most of its time turning rows into Account and
+Status entities. Those rows are read again on every request anyway (storage/hydrate.py), so the
+cache needs no invalidation: an entry is keyed by its id and remembers the full tuple of values
+it was built from (every column of the status or account row: counters, edit time, profile
+fields, suspension…, plus the media, mentions and tags of a status); a lookup whose rows differ in
+any value rebuilds the entry. A profile edit, a new follower or a like shows in the very next
+answer, in every worker.
+
+What is cached reads the same for every viewer: the viewer's flags, polls and the boost wrapper
+are assembled per request (server/mastodon/statuses.py::status). Cached objects are shared
+between answers: callers copy (`{**entity, ...}`) and never mutate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from storage.db import Row
+from storage.hydrate import StatusBundle
+
+from . import accounts as account_entities
+from . import statuses as status_entities
+from .common import RenderContext
+
+# Bounds: about 3 KB per entry, so ~40 MB at worst per worker (a reader's home shows the posts of
+# the few thousand accounts people follow, the hot part of the timeline).
+MAX_ACCOUNTS = 5_000
+MAX_STATUSES = 10_000
+
+
+def row_key(row: Row) -> tuple[Any, ...]:
+    """Every value of a row: sqlite3.Row iterates over values, asyncpg's Record and dicts have values()."""
+    values = getattr(row, "values", None)
+    return tuple(values()) if callable(values) else tuple(row)
+
+
+class _Bounded:
+    """id → (key, value), holding at most `size` entries (the least recently used are dropped first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: dict[int, tuple[tuple[Any, ...], Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, item_id: int, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        found = self.items.get(item_id)
+        if found is not None and found[0] == key:
+            self.hits += 1
+            self.items[item_id] = self.items.pop(item_id)   # most recently used last
+            return found[1]
+        self.misses += 1
+        value = build()
+        if found is None and len(self.items) >= self.size:
+            for old in list(self.items)[: max(1, self.size // 8)]:
+                del self.items[old]
+        self.items[item_id] = (key, value)
+        return value
+
+
+class EntityCache:
+    """Account entities and the viewer-independent parts of Status entities, for one instance (the
+    URLs in them come from its RenderContext)."""
+
+    def __init__(self, max_accounts: int = MAX_ACCOUNTS, max_statuses: int = MAX_STATUSES) -> None:
+        self._accounts = _Bounded(max_accounts)
+        self._statuses = _Bounded(max_statuses)
+
+    def account(self, row: Row, rc: RenderContext, *, moved: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The Account entity of `row` (shared: do not mutate)."""
+        if row["moved_to_id"] is not None:
+            # Its `moved` part is another account's entity, with its own versions: not cached.
+            return account_entities.account(row, rc, moved=moved)
+        return self._accounts.get(int(row["id"]), row_key(row), lambda: account_entities.account(row, rc))
+
+    def status_parts(self, bundle: StatusBundle, rc: RenderContext) -> status_entities.StatusParts:
+        key = (
+            row_key(bundle.status),
+            tuple(row_key(m) for m in bundle.media),
+            tuple((m["id"], m["username"], m["domain"], m["url"], m["uri"]) for m in bundle.mentions),
+            tuple(bundle.tags),
+        )
+        return self._statuses.get(int(bundle.status["id"]), key, lambda: status_entities.status_parts(bundle, rc))
+
+    def stats(self) -> dict[str, int]:
+        return {"accounts": len(self._accounts.items), "account_hits": self._accounts.hits,
+                "account_misses": self._accounts.misses, "statuses": len(self._statuses.items),
+                "status_hits": self._statuses.hits, "status_misses": self._statuses.misses}
