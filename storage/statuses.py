@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import fanout, notifications, streams, timelines
+from . import fanout, followed_tags, notifications, streams, timelines
 from .db import Executor, Row
 from .ids import new_id, now_ms
 
@@ -150,6 +150,9 @@ async def create(tx: Executor, new: NewStatus) -> int:
     await timelines.fan_out_to_addressees(
         tx, status_id=status_id, author_id=new.account_id, visibility=visibility, mention_ids=mention_ids
     )
+    if reblogged is None and new.tag_names:
+        # Followers of its hashtags get it too, with the post (storage.followed_tags).
+        await followed_tags.fan_out(tx, status_id=status_id, author_id=new.account_id, visibility=visibility)
     # Followers' feeds are filled after the commit, in batches (storage.fanout, run by the poster's
     # request or the workers): the job is durable with the status.
     queued = visibility != "direct" and await fanout.enqueue(

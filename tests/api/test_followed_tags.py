@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.conftest import post
+from storage import accounts as account_store
+from storage import statuses as status_store
+from storage.statuses import NewStatus
+from tests.api.conftest import Api, post
 
 
 async def test_follow_and_unfollow_a_tag(alice: httpx.AsyncClient,
@@ -39,3 +42,37 @@ async def test_followed_tags_pages_with_link_headers(alice: httpx.AsyncClient) -
     next_url = first.headers["link"].split(";")[0].strip("<>")
     second = await alice.get(next_url.replace("http://paris.test", ""))
     assert [t["name"] for t in second.json()] == ["one"]
+
+
+async def _home(client: httpx.AsyncClient) -> list[str]:
+    return [s["id"] for s in (await client.get("/api/v1/timelines/home")).json()]
+
+
+async def test_posts_with_a_followed_tag_reach_home(api: Api, alice: httpx.AsyncClient,
+                                                    carol: httpx.AsyncClient) -> None:
+    assert (await alice.post("/api/v1/tags/launch/follow")).status_code == 200
+    tagged = await post(carol, "Ready for the #Launch")
+    company = await post(carol, "Company-wide #launch", visibility="company")
+    other = await post(carol, "Nothing to see")
+    private = await post(carol, "Team only #launch", visibility="private")
+    boost = (await carol.post(f"/api/v1/statuses/{tagged['id']}/reblog")).json()
+    home = await _home(alice)
+    assert tagged["id"] in home and company["id"] in home
+    assert other["id"] not in home and private["id"] not in home and boost["id"] not in home
+    # A remote post with the tag, as the inbox stores it, arrives too.
+    dan = await account_store.upsert_remote(api.ctx.db, "https://lyon.example/users/dan", "lyon.example",
+                                            {"username": "dan"})
+    async with api.ctx.db.transaction() as tx:
+        remote_id = await status_store.create(tx, NewStatus(
+            account_id=dan, uri="https://lyon.example/notes/1", visibility="public", local=False,
+            content="<p>#launch from Lyon</p>", tag_names=["launch"]))
+    assert str(remote_id) in await _home(alice)
+    # Muting the author keeps their tagged posts out.
+    carol_id = tagged["account"]["id"]
+    await alice.post(f"/api/v1/accounts/{carol_id}/mute")
+    muted = await post(carol, "More #launch")
+    assert muted["id"] not in await _home(alice)
+    await alice.post("/api/v1/tags/launch/unfollow")
+    await alice.post(f"/api/v1/accounts/{carol_id}/unmute")
+    later = await post(carol, "Again the #launch")
+    assert later["id"] not in await _home(alice)
