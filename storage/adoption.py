@@ -25,6 +25,38 @@ async def record(db: Executor, account_id: int, kind: str, *, at_ms: int | None 
     )
 
 
+# (account, day) pairs whose read this process already recorded: a page view is a "read" for the
+# adoption figures (who read at all that day), and without this every home page GET would write a
+# row, taking SQLite's write lock on the hottest read path. Other processes have their own set and
+# write at most once more each: `record` is an upsert of the daily row, so the figures stay right.
+_reads_recorded: set[tuple[int, int]] = set()
+_reads_day = 0
+
+
+async def record_read(db: Executor, account_id: int, *, at_ms: int | None = None) -> bool:
+    """Record that `account_id` read today, at most once per account and day in this process.
+
+    Returns whether a row was written. `reads` then counts the processes (and restarts) that saw
+    the person read that day, not page views: the analytics only ask whether it is above zero.
+    """
+    day = day_of(at_ms)
+    key = (account_id, day)
+    if key in _reads_recorded:
+        return False
+    global _reads_day
+    if day > _reads_day:
+        # A new day: older pairs can go, so the set holds about one day of readers.
+        _reads_day = day
+        _reads_recorded.difference_update({k for k in _reads_recorded if k[1] < day})
+    _reads_recorded.add(key)   # before the await: two concurrent requests write once
+    try:
+        await record(db, account_id, "reads", at_ms=at_ms)
+    except BaseException:
+        _reads_recorded.discard(key)   # not recorded: the next read tries again
+        raise
+    return True
+
+
 async def summary_by(db: Executor, group: str, first_day: int, last_day: int) -> list[Row]:
     """Active people per department or per manager between two days (inclusive)."""
     column = {"department": "COALESCE(a.department, '')", "manager": "COALESCE(a.manager_id, 0)"}[group]

@@ -54,7 +54,7 @@ async def show(web: Web) -> Response:
     before = [v for v in views if v.id in set(ancestors)]
     after = [v for v in views if v.id in set(descendants)]
     if web.me is not None:
-        await adoption.record(web.ctx.db, web.me.id, "reads")
+        await adoption.record_read(web.ctx.db, web.me.id)   # once a day per process, not per page
     return await web.render("status.html", focus=focus, ancestors=before, descendants=after,
                             reply=_reply_defaults(focus, web), **compose_options())
 

@@ -35,7 +35,7 @@ async def _show(web: Web, ids: list[int], *, kind: str, title: str, page_size: i
     views = status_views(bundles, web.rc)
     more = f"?max_id={ids[-1]}" if len(ids) >= page_size else None
     if web.me is not None and web.request.query_params.get("max_id") is None:
-        await adoption.record(web.ctx.db, web.me.id, "reads")
+        await adoption.record_read(web.ctx.db, web.me.id)   # once a day per process, not per page
     return await web.render("timeline.html", kind=kind, title=title, statuses=views, more=more,
                             stream=extra.pop("stream", None), **extra)
 
