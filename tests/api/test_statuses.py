@@ -63,7 +63,7 @@ async def test_validation_failures_are_422_with_an_error(alice: httpx.AsyncClien
         {"status": "hi", "poll[options][]": ["only one"], "poll[expires_in]": "600"},
         {"status": "hi", "poll[options][]": ["a", "b"], "poll[expires_in]": "10"},
         {"status": "hi", "media_ids[]": ["999"]},
-        {"status": "hi", "scheduled_at": "2030-01-01T00:00:00Z"},
+        {"status": "hi", "scheduled_at": "next tuesday"},
         {"status": "hi", "sensitive": "perhaps"},
         {"status": "hi", "language": "<script>"},
     ]
