@@ -6,13 +6,18 @@ an item is applied exactly once even if it is delivered again, processed by two 
 process dies half-way. Unknown activity types are marked `ignored`; a failure that may pass is
 retried with backoff (federation.retry.INBOX_POLICY); anything else ends `ignored` or `failed`
 with its reason on the row. Nothing here raises: the worker survives any input.
+
+The two halves also run apart: `prepare_item` (reads and fetches, no transaction) and
+`apply_batch`, which commits the writes of several independent items together (federation.batch
+decides which) and falls back to one transaction per item when any of them fails.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -112,32 +117,96 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An item whose handler has read and fetched what it needs; its writes (`apply`) are still to run."""
+
+    item: Row
+    apply: Apply | None
+
+    @property
+    def claim(self) -> tuple[int, int]:
+        """(item id, claim token), as storage.inbox.finish_many takes them."""
+        return int(self.item["id"]), int(self.item["locked_until"])
+
+
 async def process_item(db: Database, instance: Instance, fetcher: Fetcher, item: Row) -> str:
     """Apply one claimed inbox item; returns the state it ended in (done, ignored, failed, queued)."""
-    item_id, token = int(item["id"]), int(item["locked_until"])
+    prepared = await prepare_item(db, instance, fetcher, item)
+    if isinstance(prepared, str):
+        return prepared
+    return await apply_alone(db, prepared)
+
+
+async def prepare_item(
+    db: Database, instance: Instance, fetcher: Fetcher, item: Row, *, actors: dict[str, Row] | None = None
+) -> Prepared | str:
+    """Run an item's handler up to its writes: a `Prepared`, or the state it ended in already.
+
+    `actors` caches actor rows between items prepared together (none of them changes an actor).
+    """
+    token = int(item["locked_until"])
     try:
-        ctx = await _context(db, instance, fetcher, item)
+        ctx = await _context(db, instance, fetcher, item, actors)
         handler = HANDLERS.get(ctx.activity.type)
         if handler is None:
             raise Ignored(f"{ctx.activity.type} is not handled")
-        apply = await handler(ctx)
+        return Prepared(item, await handler(ctx))
+    except Exception as error:
+        return await _settle(db, item, token, error)
+
+
+async def apply_alone(db: Database, prepared: Prepared) -> str:
+    """Run one prepared item's writes in a transaction that also marks it done (fenced by its claim)."""
+    item_id, token = prepared.claim
+    try:
         async with db.transaction() as tx:
             if not await inbox_store.finish(tx, item_id, token, "done"):
                 raise _LostClaim
-            if apply is not None:
-                await apply(tx)
+            if prepared.apply is not None:
+                await prepared.apply(tx)
         return "done"
     except _LostClaim:
         return "lost"
-    except (Ignored, DocumentError, StatusRefused) as error:
+    except Exception as error:
+        return await _settle(db, prepared.item, token, error)
+
+
+async def apply_batch(db: Database, batch: Sequence[Prepared]) -> list[str]:
+    """Run several prepared items' writes in one transaction (one commit); each item's state, in order.
+
+    The items must not depend on each other's writes (federation.batch groups only such items).
+    If any of them fails, the whole transaction rolls back and each item is applied alone, in
+    order: a failing item cannot take the others down, and nothing is applied twice.
+    """
+    if len(batch) <= 1:
+        return [await apply_alone(db, p) for p in batch]
+    try:
+        async with db.transaction() as tx:
+            finished = await inbox_store.finish_many(tx, [p.claim for p in batch], "done")
+            for prepared in batch:
+                if prepared.apply is not None and prepared.claim[0] in finished:
+                    await prepared.apply(tx)
+    except Exception as error:
+        log.info("a batch of %d inbox items failed (%s: %s); applying them one by one",
+                 len(batch), type(error).__name__, error)
+        return [await apply_alone(db, p) for p in batch]
+    return ["done" if p.claim[0] in finished else "lost" for p in batch]
+
+
+async def _settle(db: Database, item: Row, token: int, error: Exception) -> str:
+    """Record why an item was not applied: ignored for good, or kept to be retried later."""
+    item_id = int(item["id"])
+    if isinstance(error, _LostClaim):
+        return "lost"
+    if isinstance(error, Ignored | DocumentError | StatusRefused):
         await inbox_store.finish(db, item_id, token, "ignored", error=f"{type(error).__name__}: {error}")
         return "ignored"
-    except (RetryLater, FetchError) as error:
+    if isinstance(error, RetryLater | FetchError):
         return await _retry(db, item, token, f"{type(error).__name__}: {error}")
-    except Exception as error:
-        # A bug or a database hiccup: keep the item, try again later, and say so in the logs.
-        log.exception("inbox item %s (%s) failed", item_id, item["activity_id"])
-        return await _retry(db, item, token, f"{type(error).__name__}: {error}")
+    # A bug or a database hiccup: keep the item, try again later, and say so in the logs.
+    log.error("inbox item %s (%s) failed", item_id, item["activity_id"], exc_info=error)
+    return await _retry(db, item, token, f"{type(error).__name__}: {error}")
 
 
 async def _retry(db: Database, item: Row, token: int, reason: str) -> str:
@@ -157,7 +226,9 @@ async def _retry(db: Database, item: Row, token: int, reason: str) -> str:
     return "failed"
 
 
-async def _context(db: Database, instance: Instance, fetcher: Fetcher, item: Row) -> Context:
+async def _context(
+    db: Database, instance: Instance, fetcher: Fetcher, item: Row, actors: dict[str, Row] | None = None
+) -> Context:
     try:
         document = orjson.loads(item["body"])
     except orjson.JSONDecodeError as error:
@@ -167,7 +238,9 @@ async def _context(db: Database, instance: Instance, fetcher: Fetcher, item: Row
         raise Ignored("the stored actor and the activity's differ")
     if not instance.policy.allow(domain_of(activity.actor)):
         raise Ignored("this instance no longer federates with the actor's host")
-    actor = await accounts.get_by_uri(db, activity.actor)
+    actor = actors.get(activity.actor) if actors is not None else None
+    if actor is None:
+        actor = await accounts.get_by_uri(db, activity.actor)
     if actor is None:
         try:
             actor = await fetcher.get_actor(activity.actor)
@@ -175,6 +248,8 @@ async def _context(db: Database, instance: Instance, fetcher: Fetcher, item: Row
             if error.retryable:
                 raise
             raise Ignored(f"the actor is unknown: {error}") from None
+    if actors is not None:
+        actors[activity.actor] = actor
     if actor["suspended_at"] is not None:
         raise Ignored("the actor is suspended")
     return Context(

@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from federation.batch import process_items
 from federation.breaker import BreakerPolicy, CircuitBreaker
 from federation.delivery import Delivery
 from federation.fanout_worker import fanout_worker
@@ -27,7 +28,6 @@ from federation.http import HttpClient
 from federation.httpsig_common import HeaderInput
 from federation.inbox import InboxWriter, Receipt, receive
 from federation.instance import Instance, ensure_instance_actor
-from federation.process import process_item
 from federation.retry import DELIVERY_POLICY, RetryPolicy
 from federation.worker import Worker
 from storage import deliveries, inbox
@@ -38,7 +38,8 @@ log = logging.getLogger("atrium.federation")
 
 LOCK_MS = 120_000              # a claim's lock: longer than any request's deadline
 POLICY_RELOAD_SECONDS = 30.0   # how soon `atrium peers add` reaches a running process
-INBOX_ITEMS_PER_TASK = 8       # inbox items claimed per free task (an actor's backlog comes in batches)
+INBOX_ITEMS_PER_TASK = 128     # inbox items per task: two rounds of federation.batch, one preparing while one commits
+INBOX_MAX_CLAIM = 512          # inbox items claimed at once (their locks run while they wait for a task)
 
 
 class FederationRuntime:
@@ -139,18 +140,23 @@ class FederationRuntime:
     # --- the workers' claim and handle functions -------------------------------------------------
 
     async def _claim_inbox(self, limit: int) -> list[list[Row]]:
-        """Due items grouped by actor: one task applies an actor's items one after another, in order."""
-        rows = await inbox.claim_due(self.db, now=now_ms(), lock_ms=self.lock_ms, limit=limit * INBOX_ITEMS_PER_TASK)
+        """Due items in units of about INBOX_ITEMS_PER_TASK; an actor's items all go to one unit, in order."""
+        rows = await inbox.claim_due(
+            self.db, now=now_ms(), lock_ms=self.lock_ms, limit=min(limit * INBOX_ITEMS_PER_TASK, INBOX_MAX_CLAIM)
+        )
         groups: dict[str, list[Row]] = {}
         for row in rows:
             groups.setdefault(str(row["actor_uri"]), []).append(row)
-        return list(groups.values())
+        units: list[list[Row]] = [[]]
+        for group in groups.values():
+            if len(units[-1]) >= INBOX_ITEMS_PER_TASK:
+                units.append([])
+            units[-1].extend(group)
+        return [unit for unit in units if unit]
 
     async def _process(self, group: list[Row]) -> None:
-        for item in group:
-            if int(item["locked_until"]) < now_ms():
-                continue  # our claim expired meanwhile: another worker may have it now
-            await process_item(self.db, self.instance, self.fetcher, item)
+        # In rounds of independent items, each committed at once (federation.batch).
+        await process_items(self.db, self.instance, self.fetcher, group)
         self.outbox_worker.wake()  # handlers may have queued an Accept or a Reject
         self.fanout_worker.wake()  # and stored posts whose followers' feeds are still to fill
 

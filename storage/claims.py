@@ -38,19 +38,24 @@ async def claim(
     """
     if limit <= 0:
         return []
-    skip_locked = " FOR UPDATE OF c SKIP LOCKED" if db.dialect == "postgresql" else ""
-    attempts = ", attempts = attempts + 1" if count_attempt else ""
-    sql = (
-        f"UPDATE {table} SET locked_until = ?{attempts} WHERE id IN ("
-        f"SELECT c.id FROM {table} c WHERE (c.locked_until IS NULL OR c.locked_until < ?) AND {conditions}"
-        f" ORDER BY {order_by} LIMIT ?{skip_locked})"
-        " AND (locked_until IS NULL OR locked_until < ?) RETURNING *"
-    )
+    sql = claim_sql(table, conditions, order_by, dialect=db.dialect, count_attempt=count_attempt)
     async with db.transaction() as tx:
         rows = await tx.fetchall(sql, (lock_until, now, *params, limit, now))
     order = {int(r["id"]): r for r in rows}
     # RETURNING gives no order; callers want the queue's.
     return [order[i] for i in sorted(order, key=lambda i: _sort_key(order[i]))]
+
+
+def claim_sql(table: str, conditions: str, order_by: str, *, dialect: str, count_attempt: bool) -> str:
+    """The claim statement; its parameters are (lock_until, now, *conditions' params, limit, now)."""
+    skip_locked = " FOR UPDATE OF c SKIP LOCKED" if dialect == "postgresql" else ""
+    attempts = ", attempts = attempts + 1" if count_attempt else ""
+    return (
+        f"UPDATE {table} SET locked_until = ?{attempts} WHERE id IN ("
+        f"SELECT c.id FROM {table} c WHERE (c.locked_until IS NULL OR c.locked_until < ?) AND {conditions}"
+        f" ORDER BY {order_by} LIMIT ?{skip_locked})"
+        " AND (locked_until IS NULL OR locked_until < ?) RETURNING *"
+    )
 
 
 def _sort_key(row: Row) -> tuple[int, int]:

@@ -101,6 +101,18 @@ async def get_by_activity_id(db: Executor, activity_id: str) -> Row | None:
     return await db.fetchone("SELECT * FROM inbox_items WHERE activity_id = ?", (activity_id,))
 
 
+# Due, and no older item of the same actor is locked. `locked_until IS NOT NULL` lets that probe use
+# the small partial index inbox_items_locked (migration 0011): it looks only at items holding a
+# lock, not at the actor's whole backlog (which made a claim quadratic in a one-actor backlog).
+# Candidates come in CLAIM_ORDER straight from inbox_items_due, without sorting every due row.
+CLAIM_CONDITIONS = (
+    "c.state = 'queued' AND c.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM inbox_items o"
+    " WHERE o.actor_uri = c.actor_uri AND o.state = 'queued' AND o.locked_until IS NOT NULL"
+    " AND o.id < c.id AND o.locked_until >= ?)"
+)
+CLAIM_ORDER = "c.next_attempt_at, c.id"
+
+
 async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list[Row]:
     """Claim queued items that are due, oldest first.
 
@@ -112,12 +124,9 @@ async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list
     return await claim(
         db,
         table="inbox_items",
-        conditions=(
-            "c.state = 'queued' AND c.next_attempt_at <= ? AND NOT EXISTS (SELECT 1 FROM inbox_items o"
-            " WHERE o.actor_uri = c.actor_uri AND o.state = 'queued' AND o.id < c.id AND o.locked_until >= ?)"
-        ),
+        conditions=CLAIM_CONDITIONS,
         params=(now, now),
-        order_by="c.next_attempt_at, c.id",
+        order_by=CLAIM_ORDER,
         limit=limit,
         now=now,
         lock_until=now + lock_ms,
@@ -137,6 +146,33 @@ async def finish(
         (state, _clip(error), now_ms() if now is None else now, item_id, token),
     )
     return changed == 1
+
+
+async def finish_many(
+    tx: Executor, claims: Sequence[tuple[int, int]], state: str, *, now: int | None = None
+) -> set[int]:
+    """`finish` for many claimed items at once: `claims` are (item id, claim token) pairs.
+
+    Returns the ids actually finished; an item whose claim was lost is left alone (not in the set).
+    """
+    if state not in ("done", "ignored", "failed"):
+        raise ValueError(state)
+    now = now_ms() if now is None else now
+    by_token: dict[int, list[int]] = {}
+    for item_id, token in claims:
+        by_token.setdefault(int(token), []).append(int(item_id))
+    finished: set[int] = set()
+    # One claim gives all its rows the same token, so this is usually one statement.
+    for token, ids in by_token.items():
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = await tx.fetchall(
+                "UPDATE inbox_items SET state = ?, last_error = NULL, processed_at = ?, locked_until = NULL"
+                f" WHERE id IN ({','.join('?' * len(chunk))}) AND state = 'queued' AND locked_until = ? RETURNING id",
+                (state, now, *chunk, token),
+            )
+            finished.update(int(r["id"]) for r in rows)
+    return finished
 
 
 async def retry_later(db: Executor, item_id: int, token: int, next_attempt_at: int, error: str) -> bool:

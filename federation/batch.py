@@ -1,0 +1,147 @@
+"""Applying many claimed inbox items with few transactions, without changing what they do.
+
+Each item applied alone costs a transaction (and SQLite has one writer), so a backlog is drained
+in *rounds*: the items of a round are prepared together (federation.process.prepare_item: reads
+and fetches, no transaction) and their writes committed together (process.apply_batch, which
+falls back to one transaction per item if any of them fails). While a round commits, the next
+one is prepared, so the database writer and the Python work overlap.
+
+A round only holds items that do not depend on each other, so preparing them together gives the
+same result as applying them one after another in arrival order:
+- only Creates of posts join rounds, and only when no earlier item of the round (or of the round
+  still committing) is about the same post, is the post they reply to, or replies to them;
+- any other activity (Update, Delete, Follow, Undo, Like, Announce, actor changes…) is a
+  barrier: everything before it is committed before it is prepared, and it is committed alone
+  before anything after it is prepared. An actor's activities about one object therefore keep
+  their order (a Create before its Update before its Delete), and so does everything that may
+  change what later items see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from activitypub.values import first_id, get_types
+from federation.fetch import Fetcher
+from federation.instance import Instance
+from federation.process import Prepared, apply_batch, prepare_item
+from storage.db import Database, Row
+from storage.ids import now_ms
+
+MAX_ROUND = 64   # items committed together: bounds a transaction's length (and the write lock's)
+
+
+@dataclass
+class Round:
+    """Items prepared and committed together, in arrival order."""
+
+    items: list[Row] = field(default_factory=list)
+    shapes: list[tuple[str, str | None]] = field(default_factory=list)  # create_shape of each item
+    barrier: bool = False                               # one item that must run alone
+    objects: set[str] = field(default_factory=set)      # posts the round creates
+    replies_to: set[str] = field(default_factory=set)   # posts they reply to
+
+    def touches(self, shape: tuple[str, str | None]) -> bool:
+        """Whether a Create of `shape` (object id, replied-to id) depends on this round or it on it."""
+        object_id, reply_to = shape
+        return object_id in self.objects or object_id in self.replies_to or (
+            reply_to is not None and reply_to in self.objects
+        )
+
+
+def create_shape(item: Row) -> tuple[str, str | None] | None:
+    """(post id, replied-to id) of a Create with an embedded post, or None: the item is a barrier."""
+    if item["activity_type"] != "Create":
+        return None
+    try:
+        document = orjson.loads(item["body"])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict) or get_types(document)[:1] != ("Create",):
+        return None
+    embedded = document.get("object")
+    if not isinstance(embedded, dict):
+        return None  # a Create by reference: what it creates is only known once fetched
+    object_id = first_id(embedded)
+    if not object_id:
+        return None
+    return object_id, first_id(embedded.get("inReplyTo"))
+
+
+def plan(items: Sequence[Row], max_round: int = MAX_ROUND) -> list[Round]:
+    """Cut `items` (arrival order) into rounds of independent Creates and single barriers."""
+    rounds: list[Round] = []
+    current = Round()
+    for item in items:
+        shape = create_shape(item)
+        if shape is None:
+            if current.items:
+                rounds.append(current)
+            rounds.append(Round(items=[item], barrier=True))
+            current = Round()
+            continue
+        if current.items and (len(current.items) >= max_round or current.touches(shape)):
+            rounds.append(current)
+            current = Round()
+        current.items.append(item)
+        current.shapes.append(shape)
+        current.objects.add(shape[0])
+        if shape[1] is not None:
+            current.replies_to.add(shape[1])
+    if current.items:
+        rounds.append(current)
+    return rounds
+
+
+def independent(later: Round, earlier: Round) -> bool:
+    """Whether `later` may be prepared before `earlier` has committed."""
+    if later.barrier or earlier.barrier:
+        return False
+    return not any(earlier.touches(shape) for shape in later.shapes)
+
+
+async def process_items(db: Database, instance: Instance, fetcher: Fetcher, items: Sequence[Row]) -> list[str]:
+    """Process claimed items (arrival order) in rounds; returns their states in that order."""
+    states: dict[int, str] = {}
+    committing: asyncio.Task[list[str]] | None = None
+    committing_round: Round | None = None
+    committing_prepared: list[Prepared] = []
+
+    async def settle() -> None:
+        nonlocal committing
+        if committing is not None:
+            for prepared, state in zip(committing_prepared, await committing, strict=True):
+                states[int(prepared.item["id"])] = state
+            committing = None
+
+    try:
+        for round_ in plan(items):
+            if committing_round is not None and not independent(round_, committing_round):
+                await settle()
+            now = now_ms()
+            live = [item for item in round_.items if int(item["locked_until"]) >= now]  # else another worker may have it
+            actors: dict[str, Row] = {}
+            outcomes = await asyncio.gather(*(prepare_item(db, instance, fetcher, item, actors=actors) for item in live))
+            prepared: list[Prepared] = []
+            for item, outcome in zip(live, outcomes, strict=True):
+                if isinstance(outcome, Prepared):
+                    prepared.append(outcome)
+                else:
+                    states[int(item["id"])] = outcome
+            await settle()  # the previous round commits before this one, in arrival order
+            committing = asyncio.create_task(apply_batch(db, prepared))
+            committing_round, committing_prepared = round_, prepared
+        await settle()
+    finally:
+        if committing is not None and not committing.done():
+            # Cancelled (the worker stops): the transaction rolls back as a whole; the items' claims
+            # expire and another worker applies them.
+            committing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await committing
+    return [states.get(int(item["id"]), "lost") for item in items]
