@@ -51,6 +51,7 @@ class Settings:
     worker_concurrency: int = 8
     claim_lock_seconds: int = 120             # how long a worker's claim on a job lasts before others may take it
     retry_base_seconds: int = 30              # first delivery retry after about this long (then doubling)
+    inbox_peer_rate_per_minute: int = 3000    # verified inbox deliveries a minute from one peer host, then 429
     max_body_bytes: int = 1024 * 1024
     max_media_bytes: int = 16 * 1024 * 1024
     max_status_chars: int = 5000
@@ -246,6 +247,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, persist_secret: b
         values["claim_lock_seconds"] = _int("ATRIUM_CLAIM_LOCK_SECONDS", get("CLAIM_LOCK_SECONDS") or "", 5, 3600)
     if get("RETRY_BASE_SECONDS") is not None:
         values["retry_base_seconds"] = _int("ATRIUM_RETRY_BASE_SECONDS", get("RETRY_BASE_SECONDS") or "", 1, 3600)
+    if get("INBOX_PEER_RATE_PER_MINUTE") is not None:
+        values["inbox_peer_rate_per_minute"] = _int(
+            "ATRIUM_INBOX_PEER_RATE_PER_MINUTE", get("INBOX_PEER_RATE_PER_MINUTE") or "", 1, 10_000_000
+        )
     if get("MAX_BODY_BYTES") is not None:
         values["max_body_bytes"] = _int("ATRIUM_MAX_BODY_BYTES", get("MAX_BODY_BYTES") or "", 1024, 64 << 20)
     if get("MAX_MEDIA_BYTES") is not None:

@@ -18,8 +18,14 @@ from federation.policy import domain_of
 from .api.ratelimit import Budget, RateLimiter
 
 # 3,000 deliveries a minute from one instance (50 a second, sustained) is far above what a company's
-# instances send each other, and well below what would hurt.
+# instances send each other, and well below what would hurt. ATRIUM_INBOX_PEER_RATE_PER_MINUTE
+# changes it (a hub instance relaying for many others, a benchmark).
 DEFAULT_BUDGET = Budget(3000, 60)
+
+
+def per_minute(deliveries: int) -> Budget:
+    """The budget of `deliveries` verified inbox deliveries a minute per peer host."""
+    return Budget(deliveries, 60)
 _KEY_ID = re.compile(r'keyid\s*=\s*"([^"]{1,2048})"', re.IGNORECASE)
 
 

@@ -13,7 +13,7 @@ from storage import accounts
 from .context import Context
 from .errors import HTTPError
 from .federation_wiring import runtime_of
-from .inbox_throttle import InboxThrottle, claimed_host
+from .inbox_throttle import InboxThrottle, claimed_host, per_minute
 from .routes_ap import check_signed_host, ctx_of
 
 
@@ -47,7 +47,7 @@ def throttle_of(ctx: Context) -> InboxThrottle:
     """This worker's per-peer inbox rate limit (server/inbox_throttle.py)."""
     throttle = ctx.extras.get("inbox_throttle")
     if not isinstance(throttle, InboxThrottle):
-        throttle = ctx.extras["inbox_throttle"] = InboxThrottle()
+        throttle = ctx.extras["inbox_throttle"] = InboxThrottle(per_minute(ctx.settings.inbox_peer_rate_per_minute))
     return throttle
 
 
