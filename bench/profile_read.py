@@ -32,7 +32,7 @@ from . import dataset, servers
 SURFACES = {"api": "/api/v1/timelines/home?limit=40", "web": "/?limit=40"}
 
 
-async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, int]:
+async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     raw_path, _, query = path.partition("?")
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
@@ -40,32 +40,34 @@ async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, int]
         "headers": [(k.encode(), v.encode()) for k, v in {"host": dataset.DOMAIN, **headers}.items()],
         "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
     }
-    status, size = 0, 0
+    status, body = 0, bytearray()
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, size
+        nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
         elif message["type"] == "http.response.body":
-            size += len(message.get("body", b""))
+            body.extend(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status, size
+    return status, bytes(body)
 
 
 async def measure(app: Any, surfaces: list[str], credentials: dict[str, dict[str, str]], requests: int,
-                  profile: bool) -> None:
+                  profile: bool, dump: Path | None = None) -> None:
     async with app.router.lifespan_context(app):
         for surface in surfaces:
             headers = credentials[surface]
             path = SURFACES[surface]
             for _ in range(30):   # warm-up: imports, template compilation, caches
-                status, size = await _call(app, path, headers)
+                status, body = await _call(app, path, headers)
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}")
+            if dump is not None:
+                (dump / f"{surface}.out").write_bytes(body)
             profiler = cProfile.Profile() if profile else None
             times = []
             if profiler:
@@ -77,7 +79,7 @@ async def measure(app: Any, surfaces: list[str], credentials: dict[str, dict[str
             if profiler:
                 profiler.disable()
             times.sort()
-            print(f"{surface} {path}: {size:,} bytes; ms per request over {requests}: "
+            print(f"{surface} {path}: {len(body):,} bytes; ms per request over {requests}: "
                   f"median {statistics.median(times):.2f}, mean {statistics.fmean(times):.2f}, "
                   f"p90 {times[int(len(times) * 0.9)]:.2f}")
             if profiler:
@@ -88,7 +90,7 @@ async def measure(app: Any, surfaces: list[str], credentials: dict[str, dict[str
                 print(out.getvalue())
 
 
-def run(surfaces: list[str], requests: int, profile: bool) -> None:
+def run(surfaces: list[str], requests: int, profile: bool, dump: Path | None = None) -> None:
     data = dataset.cached(dataset.QUICK)
     work = dataset.RESULTS / "profile-work"
     db_path = dataset.working_copy(data, work)
@@ -100,7 +102,7 @@ def run(surfaces: list[str], requests: int, profile: bool) -> None:
         settings = Settings(domain=dataset.DOMAIN, scheme="http", database_url=f"sqlite:///{db_path}",
                             secret_key=servers.SECRET_KEY, data_dir=work, run_workers=False)
         app = create_app(settings, run_subsystems=False)
-        asyncio.run(measure(app, surfaces, credentials, requests, profile))
+        asyncio.run(measure(app, surfaces, credentials, requests, profile, dump))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -111,10 +113,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", choices=["api", "web", "both"], default=None,
                         help="run the surface(s) under cProfile and print the top functions")
+    parser.add_argument("--dump", type=Path, default=None, help="write the last answer of each surface in this folder")
     args = parser.parse_args()
     surface = args.profile or args.surface
     surfaces = ["api", "web"] if surface == "both" else [surface]
-    run(surfaces, max(1, min(args.requests, 100_000)), profile=args.profile is not None)
+    run(surfaces, max(1, min(args.requests, 100_000)), profile=args.profile is not None, dump=args.dump)
 
 
 if __name__ == "__main__":

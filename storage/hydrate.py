@@ -42,6 +42,13 @@ class StatusBundle:
         return int(self.status["id"])
 
 
+def row_values(row: Row) -> tuple[Any, ...]:
+    """Every value of a row, for caches keyed by what a row says: sqlite3.Row iterates over its
+    values; asyncpg's Record and plain dicts have values()."""
+    values = getattr(row, "values", None)
+    return tuple(values()) if callable(values) else tuple(row)
+
+
 async def load_statuses(db: Executor, status_ids: list[int], viewer_id: int | None = None) -> list[StatusBundle]:
     """Bundles for `status_ids`, in the same order, skipping ids that no longer exist."""
     rows = await statuses.get_many(db, status_ids)

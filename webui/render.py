@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta
 from markupsafe import Markup
 
 from activitypub.html import sanitize_html, sanitize_plain
 from storage.db import Row
-from storage.hydrate import PollBundle, StatusBundle
+from storage.hydrate import PollBundle, StatusBundle, row_values
 
-from . import i18n
+from . import i18n, templating
 
 DEFAULT_AVATAR = "/static/avatar.svg"
 BOOSTABLE = ("public", "unlisted", "company", "local")
@@ -124,6 +124,10 @@ class StatusView:
     can_boost: bool
     boosted_by: AccountView | None = None
     tags: list[str] = field(default_factory=list)
+    # The item's HTML around its relative time, up to its poll (_status.html's status_head and
+    # status_body): what reads the same for every viewer, rendered once per version of the item.
+    head_html: Markup | None = None
+    body_html: Markup | None = None
 
 
 def handle_of(account: Row) -> str:
@@ -187,12 +191,28 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+_RELATIVE: dict[tuple[str, str, int, bool], str] = {}
+
+
 def relative(ms: int, rc: RenderContext) -> str:
     """'3 minutes ago' / 'il y a 3 minutes' (the script keeps it fresh while the page stays open)."""
-    delta = timedelta(milliseconds=ms - rc.now_ms)
-    if abs(delta.total_seconds()) < 45:
+    seconds = (ms - rc.now_ms) / 1000
+    if abs(seconds) < 45:
         return i18n.gettext(rc.locale, "just now")
-    return format_timedelta(delta, locale=i18n.babel_locale(rc.locale), add_direction=True, threshold=1.0)
+    # Babel's text depends only on the unit it picks, the rounded count and the direction (the loop
+    # below is format_timedelta's own choice at threshold 1): each text is formatted once.
+    for unit, unit_seconds in TIMEDELTA_UNITS:
+        if abs(seconds) / unit_seconds >= 1.0 or unit == "second":
+            key = (rc.locale, unit, round(abs(seconds) / unit_seconds), seconds >= 0)
+            break
+    text = _RELATIVE.get(key)
+    if text is None:
+        if len(_RELATIVE) > 10_000:
+            _RELATIVE.clear()
+        text = _RELATIVE[key] = format_timedelta(timedelta(milliseconds=ms - rc.now_ms),
+                                                 locale=i18n.babel_locale(rc.locale), add_direction=True,
+                                                 threshold=1.0)
+    return text
 
 
 def absolute(ms: int, rc: RenderContext) -> str:
@@ -229,8 +249,39 @@ def _poll(bundle: PollBundle, rc: RenderContext, author_id: int) -> PollView:
     )
 
 
-def status_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
-    """The view of one timeline item: a post, or a boost shown as the boosted post plus who boosted."""
+# Views of timeline items as every reader sees them, keyed by every value of the rows they show
+# (a like, an edit or a profile change makes a new entry at once); at most MAX_VIEWS, least recently
+# used dropped first. The viewer's flags, the poll and the relative time are set per page.
+MAX_VIEWS = 10_000
+_VIEWS: dict[int, tuple[tuple[Any, ...], StatusView]] = {}
+
+
+def _view_key(bundle: StatusBundle, rc: RenderContext) -> tuple[Any, ...]:
+    parts: list[Any] = [rc.locale, rc.media_prefix]
+    for item in (bundle, bundle.reblog) if bundle.reblog is not None else (bundle,):
+        parts += [row_values(item.status), row_values(item.account), tuple(row_values(m) for m in item.media),
+                  row_values(item.in_reply_to_account) if item.in_reply_to_account is not None else None,
+                  tuple(item.tags)]
+    return tuple(parts)
+
+
+def _shared_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
+    key = _view_key(bundle, rc)
+    found = _VIEWS.get(bundle.id)
+    if found is not None and found[0] == key:
+        _VIEWS[bundle.id] = _VIEWS.pop(bundle.id)   # most recently used last
+        return found[1]
+    view = _base_view(bundle, rc)
+    if found is None and len(_VIEWS) >= MAX_VIEWS:
+        for old in list(_VIEWS)[: MAX_VIEWS // 8]:
+            del _VIEWS[old]
+    _VIEWS[bundle.id] = (key, view)
+    return view
+
+
+def _base_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
+    """What every reader sees of one timeline item: a post, or a boost shown as the boosted post
+    plus who boosted (no viewer flags, poll or relative time)."""
     shown = bundle.reblog or bundle
     status, author = shown.status, shown.account
     created = int(status["created_at"])
@@ -240,21 +291,36 @@ def status_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
         content=Markup(sanitize_html(status["content"] or "")),  # noqa: S704 - sanitized just now
         spoiler=sanitize_plain(status["spoiler_text"] or "", 500), sensitive=bool(status["sensitive"]),
         visibility=status["visibility"], created_iso=iso(created), created_title=absolute(created, rc),
-        ago=relative(created, rc), edited=status["edited_at"] is not None, local=bool(status["local"]),
+        ago="", edited=status["edited_at"] is not None, local=bool(status["local"]),
         in_reply_to_id=status["in_reply_to_id"],
         in_reply_to=account_view(shown.in_reply_to_account, rc) if shown.in_reply_to_account else None,
-        media=[_media(m, rc) for m in shown.media],
-        poll=_poll(shown.poll, rc, int(author["id"])) if shown.poll else None,
+        media=[_media(m, rc) for m in shown.media], poll=None,
         replies_count=int(status["replies_count"]), reblogs_count=int(status["reblogs_count"]),
         favourites_count=int(status["favourites_count"]),
-        favourited=shown.favourited, reblogged=shown.reblogged, bookmarked=shown.bookmarked,
-        mine=rc.viewer_id is not None and int(author["id"]) == rc.viewer_id,
+        favourited=False, reblogged=False, bookmarked=False, mine=False,
         can_boost=status["visibility"] in BOOSTABLE, tags=list(shown.tags),
     )
     if bundle.reblog is not None:
         view.boosted_by = account_view(bundle.account, rc)
-        # The viewer's flags are computed on the ids they asked for; a boost's inner post may carry them.
-        view.favourited = view.favourited or bundle.favourited
+    macros = templating.environment(rc.locale).get_template("_status.html").module
+    view.head_html = Markup(macros.status_head(view))  # noqa: S704 - rendered by the autoescaping environment
+    view.body_html = Markup(macros.status_body(view))  # noqa: S704
+    return view
+
+
+def status_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
+    """The view of one timeline item for this reader: the shared view plus their flags, the poll and
+    the time relative to now."""
+    base = _shared_view(bundle, rc)
+    shown = bundle.reblog or bundle
+    view = object.__new__(StatusView)
+    view.__dict__.update(base.__dict__)
+    view.ago = relative(int(shown.status["created_at"]), rc)
+    view.poll = _poll(shown.poll, rc, int(shown.account["id"])) if shown.poll else None
+    # The viewer's flags are computed on the ids they asked for; a boost's inner post may carry them.
+    view.favourited = shown.favourited or (bundle.reblog is not None and bundle.favourited)
+    view.reblogged, view.bookmarked = shown.reblogged, shown.bookmarked
+    view.mine = rc.viewer_id is not None and int(shown.account["id"]) == rc.viewer_id
     return view
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.db import Row
-from storage.hydrate import StatusBundle
+from storage.hydrate import StatusBundle, row_values
 
 from . import accounts as account_entities
 from . import statuses as status_entities
@@ -31,10 +31,7 @@ MAX_ACCOUNTS = 5_000
 MAX_STATUSES = 10_000
 
 
-def row_key(row: Row) -> tuple[Any, ...]:
-    """Every value of a row: sqlite3.Row iterates over values, asyncpg's Record and dicts have values()."""
-    values = getattr(row, "values", None)
-    return tuple(values()) if callable(values) else tuple(row)
+row_key = row_values
 
 
 class _Bounded:

@@ -1,0 +1,71 @@
+"""Timeline items are rendered once per version and reused across pages (webui/render.py): a profile
+edit, a like or an edit shows on the very next page, and one reader's flags never show on another's."""
+
+from __future__ import annotations
+
+import re
+
+from server.services.statuses import PostInput, create_status
+from storage import accounts as account_store
+from webui import render
+
+from .conftest import Browser, Site
+
+LIKE = re.compile(r'action="/statuses/(\d+)/(un)?favourite"')
+
+
+async def carol_posts(site: Site, text: str) -> int:
+    account = await account_store.get_local_by_username(site.ctx.db, "carol")
+    assert account is not None
+    return await create_status(site.ctx, account, PostInput(text=text))
+
+
+def item(html: str, status_id: int) -> str:
+    return html.split(f'id="s-{status_id}"', 1)[1].split("</article>", 1)[0]
+
+
+async def test_a_profile_edit_shows_on_the_next_page(site: Site, alice: Browser) -> None:
+    carol = await site.signed_in("carol")
+    await alice.post("/@carol/follow", csrf_from="/@carol")
+    posted = await carol_posts(site, "Roadmap review on Thursday")
+    for _ in range(2):   # the second page reuses the rendered item
+        assert "Carol Manager" in item((await alice.get("/")).text, posted)
+    assert any(key[0] for key in render._VIEWS.values())
+    response = await carol.post("/settings/profile", {"display_name": "Carol the VP", "title": "VP Engineering"},
+                                csrf_from="/settings/profile")
+    assert response.status_code == 303
+    shown = item((await alice.get("/")).text, posted)
+    assert "Carol the VP" in shown and "VP Engineering" in shown and "Carol Manager" not in shown
+
+
+async def test_likes_and_edits_show_at_once_and_flags_stay_per_reader(site: Site, alice: Browser) -> None:
+    await alice.post("/@carol/follow", csrf_from="/@carol")
+    admin = await site.signed_in("admin")
+    await admin.post("/@carol/follow", csrf_from="/@carol")
+    posted = await carol_posts(site, "Lunch and learn at noon")
+    assert 'class="n"' not in item((await alice.get("/")).text, posted).split('class="act like"', 1)[1]
+    liked = await alice.post(f"/statuses/{posted}/favourite", json=True)
+    assert liked.json()["favourited"] is True
+    mine = item((await alice.get("/")).text, posted)
+    assert f'action="/statuses/{posted}/unfavourite"' in mine and '<span class="n">1</span></button>' in mine
+    theirs = item((await admin.get("/")).text, posted)
+    assert f'action="/statuses/{posted}/favourite"' in theirs and '<span class="n">1</span></button>' in theirs
+    carol = await site.signed_in("carol")
+    edited = await carol.post(f"/statuses/{posted}/edit", {"text": "Lunch and learn moved to 1pm"},
+                              csrf_from=f"/@carol/{posted}/edit")
+    assert edited.status_code == 303, edited.text
+    shown = item((await alice.get("/")).text, posted)
+    assert "moved to 1pm" in shown and 'class="edited"' in shown and "unfavourite" in shown
+
+
+def test_relative_times_read_as_babel_writes_them() -> None:
+    now = 1_800_000_000_000
+    for locale in ("en", "fr"):
+        rc = render.RenderContext(locale=locale, now_ms=now)
+        for seconds in (-50, -89, -90, -91, -3599, -3600, -5399, -5400, -86_399, -86_400 * 6.5, -86_400 * 29,
+                        -86_400 * 45, -86_400 * 364, -86_400 * 800, 120, 7_200):
+            ms = now + int(seconds * 1000)
+            expected = render.format_timedelta(render.timedelta(milliseconds=ms - now),
+                                               locale=render.i18n.babel_locale(locale), add_direction=True,
+                                               threshold=1.0)
+            assert render.relative(ms, rc) == expected
