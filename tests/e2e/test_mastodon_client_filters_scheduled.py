@@ -3,7 +3,10 @@ the home timeline, and scheduled posts published by the server's own publisher l
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +16,7 @@ from typing import Any
 import pytest
 from mastodon import Mastodon
 
-from tests.rig import Instance, UserSpec, start_instance
+from tests.rig import ATRIUM, Instance, UserSpec, start_instance
 
 
 @pytest.fixture
@@ -101,3 +104,33 @@ def test_scheduled_posts_through_mastodon_py(paris: Instance) -> None:
     time.sleep(1)
     assert sum("Scheduled and published" in s.content for s in alice.timeline_home()) == 1
     assert alice.scheduled_statuses() == []
+
+
+def test_two_worker_processes_publish_each_scheduled_post_once(tmp_path: Path) -> None:
+    # Given a web process that runs no workers, and 30 scheduled posts
+    paris = start_instance("paris", tmp_path, users=[UserSpec("alice")], env={"ATRIUM_RUN_WORKERS": "false"})
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        alice = client(paris, "alice")
+        later = datetime.now(UTC) + timedelta(hours=1)
+        for n in range(30):
+            alice.status_post(f"scheduled {n}", scheduled_at=later + timedelta(days=n // 20))   # 25 a day at most
+        with sqlite3.connect(paris.database_path) as db:
+            db.execute("UPDATE scheduled_statuses SET scheduled_at = 1")
+        time.sleep(1)
+        assert alice.scheduled_statuses(limit=40) != []      # nobody publishes them in the web process
+        # When two `atrium worker` processes run
+        workers = [subprocess.Popen([ATRIUM, "worker", "--concurrency", "2"], env=paris.env, cwd=paris.data_dir,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                   for _ in range(2)]
+        # Then every post is published, exactly once
+        wait_for(lambda: alice.scheduled_statuses(limit=40) == [], timeout=60)
+        with sqlite3.connect(paris.database_path) as db:
+            texts = [r[0] for r in db.execute("SELECT source_text FROM statuses WHERE source_text LIKE 'scheduled %'")]
+        assert sorted(texts) == sorted(f"scheduled {n}" for n in range(30))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=20)
+        paris.stop()
