@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from activitypub.html import sanitize_html, sanitize_plain
 from storage.db import Row
@@ -128,6 +128,21 @@ class StatusView:
     # status_body): what reads the same for every viewer, rendered once per version of the item.
     head_html: Markup | None = None
     body_html: Markup | None = None
+    locale: str = i18n.DEFAULT
+    # Its actions form by reader flags (shared by every page showing this version of the item).
+    actions: dict[tuple[bool, ...], str] = field(default_factory=dict, repr=False)
+
+    def actions_html(self, csrf: str, focus: bool = False) -> Markup:
+        """The actions form (like, boost, bookmark…) for this reader, with their CSRF token."""
+        key = (self.favourited, self.reblogged, self.bookmarked, bool(focus and self.mine))
+        html = self.actions.get(key)
+        if html is None:
+            macros = templating.environment(self.locale).get_template("_status.html").module
+            html = self.actions[key] = str(macros.status_actions(self, focus, CSRF_SLOT))
+        return Markup(html.replace(CSRF_SLOT, str(escape(csrf))))  # noqa: S704 - escaped template output
+
+
+CSRF_SLOT = "\x00csrf\x00"   # survives escaping, never in a page: replaced by the reader's token
 
 
 def handle_of(account: Row) -> str:
@@ -302,6 +317,7 @@ def _base_view(bundle: StatusBundle, rc: RenderContext) -> StatusView:
     )
     if bundle.reblog is not None:
         view.boosted_by = account_view(bundle.account, rc)
+    view.locale = rc.locale
     macros = templating.environment(rc.locale).get_template("_status.html").module
     view.head_html = Markup(macros.status_head(view))  # noqa: S704 - rendered by the autoescaping environment
     view.body_html = Markup(macros.status_body(view))  # noqa: S704

@@ -11,8 +11,6 @@ from webui import render
 
 from .conftest import Browser, Site
 
-LIKE = re.compile(r'action="/statuses/(\d+)/(un)?favourite"')
-
 
 async def carol_posts(site: Site, text: str) -> int:
     account = await account_store.get_local_by_username(site.ctx.db, "carol")
@@ -69,3 +67,20 @@ def test_relative_times_read_as_babel_writes_them() -> None:
                                                locale=render.i18n.babel_locale(locale), add_direction=True,
                                                threshold=1.0)
             assert render.relative(ms, rc) == expected
+
+
+async def test_each_reader_posts_their_own_csrf_token_from_shared_items(site: Site, alice: Browser) -> None:
+    admin = await site.signed_in("admin")
+    for reader in (alice, admin):
+        await reader.post("/@carol/follow", csrf_from="/@carol")
+    posted = await carol_posts(site, "Town hall questions welcome")
+    tokens = {}
+    for name, reader in (("alice", alice), ("admin", admin)):
+        html = (await reader.get("/")).text
+        page_token = re.search(r'data-csrf="([^"]+)"', html)
+        assert page_token is not None
+        assert set(re.findall(r'name="csrf_token" value="([^"]+)"', item(html, posted))) == {page_token.group(1)}
+        tokens[name] = page_token.group(1)
+    assert tokens["alice"] != tokens["admin"]
+    liked = await alice.post(f"/statuses/{posted}/favourite", csrf=tokens["alice"])
+    assert liked.status_code == 303
