@@ -34,6 +34,10 @@ from storage.db import Database, Row
 from storage.ids import now_ms
 
 MAX_ROUND = 64   # items committed together: bounds a transaction's length (and the write lock's)
+# Items prepared at once, over all the tasks sharing one `slots` semaphore. Each prepare queues
+# reads on the database's few reader connections: a web request's reads wait behind those, so
+# this bounds the latency the backlog adds to pages (and the event loop's bursts of parsing).
+PREPARE_SLOTS = 8
 
 
 @dataclass
@@ -105,9 +109,20 @@ def independent(later: Round, earlier: Round) -> bool:
     return not any(earlier.touches(shape) for shape in later.shapes)
 
 
-async def process_items(db: Database, instance: Instance, fetcher: Fetcher, items: Sequence[Row]) -> list[str]:
-    """Process claimed items (arrival order) in rounds; returns their states in that order."""
+async def process_items(
+    db: Database, instance: Instance, fetcher: Fetcher, items: Sequence[Row], *, slots: asyncio.Semaphore | None = None
+) -> list[str]:
+    """Process claimed items (arrival order) in rounds; returns their states in that order.
+
+    `slots` bounds how many items are being prepared at once (shared by the tasks of a worker).
+    """
+    slots = slots or asyncio.Semaphore(PREPARE_SLOTS)
     states: dict[int, str] = {}
+
+    async def prepare(item: Row, actors: dict[str, Row]) -> Prepared | str:
+        async with slots:
+            return await prepare_item(db, instance, fetcher, item, actors=actors)
+
     committing: asyncio.Task[list[str]] | None = None
     committing_round: Round | None = None
     committing_prepared: list[Prepared] = []
@@ -126,7 +141,7 @@ async def process_items(db: Database, instance: Instance, fetcher: Fetcher, item
             now = now_ms()
             live = [item for item in round_.items if int(item["locked_until"]) >= now]  # else another worker may have it
             actors: dict[str, Row] = {}
-            outcomes = await asyncio.gather(*(prepare_item(db, instance, fetcher, item, actors=actors) for item in live))
+            outcomes = await asyncio.gather(*(prepare(item, actors) for item in live))
             prepared: list[Prepared] = []
             for item, outcome in zip(live, outcomes, strict=True):
                 if isinstance(outcome, Prepared):

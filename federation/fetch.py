@@ -12,10 +12,12 @@ happens at most once per host per interval (SECURITY-CASES 13).
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urldefrag
 
 import orjson
@@ -36,6 +38,8 @@ from storage.ids import now_ms
 ACCEPT = f'{ACTIVITY_JSON}, {LD_JSON_PROFILE}'
 # How old a cached remote actor may be before a lookup refreshes it from its origin.
 ACTOR_MAX_AGE_MS = 24 * 3600 * 1000
+
+T = TypeVar("T")
 
 
 class FetchError(Exception):
@@ -75,7 +79,28 @@ class Fetcher:
         # key id -> (public key PEM, owner actor id, monotonic expiry)
         self._keys: OrderedDict[str, tuple[str, str, float]] = OrderedDict()
         self._recent_key_fetch: dict[str, float] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future[Any]] = {}
         self.fetches = 0  # documents requested (tests count them)
+
+    async def _once(self, key: tuple[str, str], make: Callable[[], Awaitable[T]]) -> T:
+        """Run `make()` once for concurrent callers with the same `key`; the others share its outcome.
+
+        A new peer's first activities often arrive together: each would fetch (and sign for, and
+        store) the same actor. A caller that is cancelled does not cancel the fetch for the others.
+        """
+        running = self._inflight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(make())
+            self._inflight[key] = running
+            running.add_done_callback(lambda done: self._settled(key, done))
+        result: T = await asyncio.shield(running)
+        return result
+
+    def _settled(self, key: tuple[str, str], done: asyncio.Future[Any]) -> None:
+        if self._inflight.get(key) is done:
+            del self._inflight[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure nobody awaited any more is not logged as lost
 
     # --- documents ------------------------------------------------------------------------------
 
@@ -144,6 +169,9 @@ class Fetcher:
 
     async def refresh_actor(self, uri: str) -> Row:
         """Fetch actor `uri` from its origin and store what it says (keys included)."""
+        return await self._once(("actor", uri), lambda: self._refresh_actor(uri))
+
+    async def _refresh_actor(self, uri: str) -> Row:
         document = await self.fetch_document(uri)
         try:
             actor = ParsedActor.from_document(document)
@@ -217,6 +245,9 @@ class Fetcher:
         return None if row is None else str(row["uri"])
 
     async def _fetch_key(self, key_id: str) -> str | None:
+        return await self._once(("key", key_id), lambda: self._fetch_key_now(key_id))
+
+    async def _fetch_key_now(self, key_id: str) -> str | None:
         self._recent_key_fetch[key_id] = time.monotonic()
         if len(self._recent_key_fetch) > self.key_cache_size:
             self._recent_key_fetch.clear()

@@ -14,6 +14,7 @@ decides which) and falls back to one transaction per item when any of them fails
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,7 +33,7 @@ from federation.policy import domain_of
 from federation.retry import INBOX_POLICY, decide
 from storage import accounts, follows, interactions, remote, statuses
 from storage import inbox as inbox_store
-from storage.db import Database, Row
+from storage.db import Database, Executor, Row
 from storage.ids import now_ms
 from storage.statuses import StatusRefused
 
@@ -184,14 +185,31 @@ async def apply_batch(db: Database, batch: Sequence[Prepared]) -> list[str]:
     try:
         async with db.transaction() as tx:
             finished = await inbox_store.finish_many(tx, [p.claim for p in batch], "done")
-            for prepared in batch:
-                if prepared.apply is not None and prepared.claim[0] in finished:
-                    await prepared.apply(tx)
+            await _run_all(tx, [p.apply for p in batch if p.apply is not None and p.claim[0] in finished])
     except Exception as error:
         log.info("a batch of %d inbox items failed (%s: %s); applying them one by one",
                  len(batch), type(error).__name__, error)
         return [await apply_alone(db, p) for p in batch]
     return ["done" if p.claim[0] in finished else "lost" for p in batch]
+
+
+async def _run_all(tx: Executor, applies: Sequence[Apply]) -> None:
+    """Run independent items' writes in one transaction; raise the first failure once all stopped.
+
+    SQLite runs one connection's statements on one thread, in the order they are issued: issuing
+    several items' statements together keeps that thread busy instead of idle during each round
+    trip to the event loop (the items are independent, so their statements may interleave). All
+    of them finish before a failure is raised, so nothing runs after the rollback. A PostgreSQL
+    connection takes one statement at a time: there they run one item after another.
+    """
+    if tx.dialect != "sqlite":
+        for apply in applies:
+            await apply(tx)
+        return
+    outcomes = await asyncio.gather(*(apply(tx) for apply in applies), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _settle(db: Database, item: Row, token: int, error: Exception) -> str:

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from federation.batch import process_items
+from federation.batch import PREPARE_SLOTS, process_items
 from federation.breaker import BreakerPolicy, CircuitBreaker
 from federation.delivery import Delivery
 from federation.fanout_worker import fanout_worker
@@ -66,6 +66,7 @@ class FederationRuntime:
         breaker = CircuitBreaker(db, breaker_policy or BreakerPolicy(base_open=min(30.0, retry_policy.base)))
         self.delivery = Delivery(db, instance, self.http, breaker=breaker, retry_policy=retry_policy)
         self.inbox_writer = InboxWriter(db)
+        self._prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)   # shared by the inbox worker's tasks
         self.lock_ms = lock_ms
         self.inbox_worker: Worker[list[Row]] = Worker(
             "inbox", self._claim_inbox, self._process, concurrency=concurrency, poll_interval=poll_interval
@@ -156,7 +157,7 @@ class FederationRuntime:
 
     async def _process(self, group: list[Row]) -> None:
         # In rounds of independent items, each committed at once (federation.batch).
-        await process_items(self.db, self.instance, self.fetcher, group)
+        await process_items(self.db, self.instance, self.fetcher, group, slots=self._prepare_slots)
         self.outbox_worker.wake()  # handlers may have queued an Accept or a Reject
         self.fanout_worker.wake()  # and stored posts whose followers' feeds are still to fill
 
