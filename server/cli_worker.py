@@ -1,5 +1,5 @@
-"""`atrium worker`: federation workers (inbox processing, fan-out, delivery) and the scheduled-post
-publisher without a web server, for larger setups where web and delivery processes scale separately
+"""`atrium worker`: federation workers (inbox processing, fan-out, delivery), the scheduled-post
+publisher and the web push sender without a web server, for larger setups where web and delivery processes scale separately
 on one PostgreSQL database."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from .config import Settings
 from .context import make_context, make_instance
 from .logging_setup import configure_logging
 from .services.scheduling import Publisher
+from .services.web_push import Pusher
 
 log = logging.getLogger("atrium.worker")
 
@@ -51,13 +52,16 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
             log.info("federation worker started (concurrency %d)", args.concurrency)
-            # Scheduled posts are published by every worker process too (claimed, so never twice).
-            publisher = Publisher(make_context(settings, db))
+            # Scheduled posts and web pushes are sent by every worker process too (claimed: never twice).
+            ctx = make_context(settings, db)
+            publisher, pusher = Publisher(ctx), Pusher(ctx)
             publisher.start()
+            pusher.start()
             try:
                 await run_worker_process(db, make_instance(settings), stop, concurrency=args.concurrency,
                                          **runtime_options(settings))
             finally:
+                await pusher.stop()
                 await publisher.stop()
             log.info("federation worker stopped")
             return cli.EXIT_OK

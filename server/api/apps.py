@@ -12,6 +12,7 @@ from ..errors import HTTPError
 from ..mastodon import misc
 from ..oauth import scopes as scope_model
 from ..services import oauth as oauth_service
+from ..services import web_push
 from . import auth, params
 from .responses import ctx_of, json
 from .routing import route
@@ -42,7 +43,8 @@ async def create_app(request: Request) -> Response:
         raise params.invalid("Website must be an http(s) URL")
     app, secret = await oauth_service.register_app(ctx_of(request), name=name, redirect_uris=uris, scopes=wanted,
                                                    website=website)
-    return json(misc.application(app, with_secret=secret))
+    vapid_key = await web_push.vapid_public_key(ctx_of(request))
+    return json({**misc.application(app, with_secret=secret), "vapid_key": vapid_key})
 
 
 async def verify_credentials(request: Request) -> Response:
@@ -50,7 +52,8 @@ async def verify_credentials(request: Request) -> Response:
     app = await oauth_store.get_app(ctx_of(request).db, who.app_id) if who.app_id is not None else None
     if app is None:
         raise HTTPError(404, "Record not found")
-    return json(misc.application(app, scopes=list(who.granted)))
+    return json({**misc.application(app, scopes=list(who.granted)),
+                 "vapid_key": await web_push.vapid_public_key(ctx_of(request))})
 
 
 routes = [

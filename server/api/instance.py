@@ -17,6 +17,7 @@ from ..context import Context
 from ..mastodon import instance as instance_entities
 from ..mastodon.accounts import account as account_entity
 from ..mastodon.common import RenderContext
+from ..services import web_push
 from .responses import ctx_of, json
 from .routing import route, routes_with_slash
 
@@ -50,7 +51,9 @@ async def v1(request: Request) -> Response:
 async def v2(request: Request) -> Response:
     ctx = ctx_of(request)
     stats, contact = await _facts(ctx)
-    return json(instance_entities.instance_v2(ctx.settings, stats, contact))
+    body = instance_entities.instance_v2(ctx.settings, stats, contact)
+    body["configuration"]["vapid"] = {"public_key": await web_push.vapid_public_key(ctx)}
+    return json(body)
 
 
 async def empty_list(request: Request) -> Response:

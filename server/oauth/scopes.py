@@ -2,8 +2,8 @@
 
 `read` grants every `read:*`, `write` every `write:*`, `admin:read` every `admin:read:*`,
 `admin:write` every `admin:write:*`; the legacy `follow` grants reading and changing follows,
-blocks and mutes. `profile` grants only GET /api/v1/accounts/verify_credentials. `push` is
-accepted (apps ask for it) though Atrium sends no web push. See
+blocks and mutes. `profile` grants only GET /api/v1/accounts/verify_credentials. `push` opens
+/api/v1/push/subscription (Web Push). See
 https://docs.joinmastodon.org/api/oauth-scopes/.
 """
 

@@ -137,6 +137,10 @@ SCOPES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/domain_allows"): "admin:write:domain_allows",
     ("GET", "/api/v1/admin/domain_allows/{id}"): "admin:read:domain_allows",
     ("DELETE", "/api/v1/admin/domain_allows/{id}"): "admin:write:domain_allows",
+    ("POST", "/api/v1/push/subscription"): "push",
+    ("GET", "/api/v1/push/subscription"): "push",
+    ("PUT", "/api/v1/push/subscription"): "push",
+    ("DELETE", "/api/v1/push/subscription"): "push",
     ("GET", "/oauth/userinfo"): "profile",
     ("POST", "/oauth/userinfo"): "profile",
 }
@@ -171,10 +175,13 @@ async def test_every_route_has_a_scope_in_the_table(api: Api) -> None:
 
 
 async def test_a_token_without_the_scope_is_refused_everywhere(api: Api) -> None:
-    # Given a valid token holding only `push` (which opens no endpoint)
-    client = await api.client("alice", "push")
+    # Given a valid token holding only `push` (which opens only the push subscription), and one
+    # holding everything but `push`
+    push_only = await api.client("alice", "push")
+    all_but_push = await api.client("alice", "read write follow profile")
     for method, path in api_routes(api):
-        # When it calls any endpoint that needs a scope
+        client = all_but_push if SCOPES.get((method, path)) == "push" else push_only
+        # When it calls any endpoint that needs a scope it lacks
         response = await client.request(method, concrete(path))
         # Then the answer is Mastodon's 403
         assert response.status_code == 403, (method, path, response.status_code, response.text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import account_notes, filters, followed_tags, follows, scheduled, statuses
+from storage import account_notes, filters, followed_tags, follows, notifications, oauth, scheduled, statuses, web_push
 from storage.db import Database
 from storage.ids import now_ms
 from storage.pagination import Page
@@ -146,3 +146,39 @@ async def test_scheduled_posts_are_claimed_once_and_fenced(db: Database) -> None
     assert await scheduled.claim_due(db, now=now + 1_000, lock_ms=60_000, limit=10) == []
     assert len(await scheduled.claim_due(db, now=now + 6_000, lock_ms=60_000, limit=10)) == 1
     assert await scheduled.get(db, await local(db, "bob"), later) is None    # not bob's
+
+
+async def test_web_push_batches_are_taken_once(db: Database) -> None:
+    alice, bob, carol = [await local(db, n) for n in ("alice", "bob", "carol")]
+    token = await oauth.create_token(db, token_hash="h1", refresh_hash=None, app_id=None, account_id=alice,
+                                     scopes="push")
+    state = await web_push.state(db, lambda: ("PEM", "KEY"))
+    assert state["vapid_public_key"] == "KEY"
+    assert (await web_push.state(db, lambda: ("OTHER", "OTHER")))["vapid_public_key"] == "KEY"   # made once
+    await web_push.subscribe(db, account_id=alice, token_id=token, endpoint="https://push.example/1", p256dh="p",
+                             auth="a", alerts={"mention": True}, policy="all", standard=False)
+    senders = [bob, await local(db, "dave"), await local(db, "erin")]
+    async with db.transaction() as tx:
+        for sender in senders:
+            await notifications.notify(tx, alice, sender, "follow")
+        await notifications.notify(tx, carol, bob, "follow")      # no subscription: never taken
+    later = now_ms() + 10_000
+    first = await web_push.take_batch(db, limit=2, now=later)
+    second = await web_push.take_batch(db, limit=2, now=later)
+    assert len(first) == 2 and len(second) == 1
+    assert {r["notification_id"] for r in first}.isdisjoint({r["notification_id"] for r in second})
+    assert all(r["endpoint"] == "https://push.example/1" and r["account_id"] == alice for r in first + second)
+    assert await web_push.take_batch(db, limit=2, now=later) == []
+    # A revoked token's subscription receives nothing; a replaced subscription is one row per token.
+    await web_push.subscribe(db, account_id=alice, token_id=token, endpoint="https://push.example/2", p256dh="p",
+                             auth="a", alerts={}, policy="none", standard=True)
+    row = await web_push.of_token(db, token)
+    assert row is not None and row["endpoint"] == "https://push.example/2"
+    await oauth.revoke(db, token)
+    async with db.transaction() as tx:
+        await notifications.notify(tx, alice, carol, "follow")
+    assert await web_push.take_batch(db, limit=2, now=later + 10_000) == []
+    await web_push.delete_gone(db, int(row["id"]), "https://push.example/1")   # another endpoint: kept
+    assert await web_push.of_token(db, token) is not None
+    await web_push.delete_gone(db, int(row["id"]), "https://push.example/2")
+    assert await web_push.of_token(db, token) is None
