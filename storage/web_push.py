@@ -22,6 +22,9 @@ ALERTS = ("mention", "status", "reblog", "follow", "follow_request", "favourite"
           "admin.sign_up", "admin.report")
 POLICIES = ("all", "followed", "follower", "none")
 LAG_MS = 2_000
+# A subscription gets the notifications made after it (ids are milliseconds << 16): never a backlog
+# from before it existed, whatever the cursor.
+_SINCE_SUBSCRIBED = "n.id >= ps.created_at * 65536"
 
 
 async def subscribe(db: Executor, *, account_id: int, token_id: int, endpoint: str, p256dh: str, auth: str,
@@ -80,6 +83,8 @@ async def take_batch(db: Database, *, limit: int, now: int | None = None, lag_ms
     """The next notifications whose recipient has a live subscription, each with that subscription
     (a notification appears once per subscription); the cursor moves past them."""
     horizon = ms_to_min_id((now or now_ms()) - lag_ms)
+    if await db.fetchone("SELECT 1 FROM push_subscriptions LIMIT 1") is None:
+        return []   # nobody subscribed: no write at all (the cursor may lag; see _SINCE_SUBSCRIBED)
     async with db.transaction() as tx:
         lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
         cursor_row = await tx.fetchone(f"SELECT last_notification_id FROM web_push_state WHERE id = 1{lock}")
@@ -88,7 +93,7 @@ async def take_batch(db: Database, *, limit: int, now: int | None = None, lag_ms
         cursor = int(cursor_row["last_notification_id"])
         ids = [int(r["id"]) for r in await tx.fetchall(
             "SELECT n.id FROM notifications n WHERE n.id > ? AND n.id < ? AND EXISTS (SELECT 1 FROM push_subscriptions ps"
-            " WHERE ps.account_id = n.account_id) ORDER BY n.id LIMIT ?",
+            f" WHERE ps.account_id = n.account_id AND {_SINCE_SUBSCRIBED}) ORDER BY n.id LIMIT ?",
             (cursor, horizon, limit),
         )]
         # A full batch: continue after its last one next time; otherwise everything up to the horizon is done.
@@ -102,7 +107,7 @@ async def take_batch(db: Database, *, limit: int, now: int | None = None, lag_ms
             " ps.account_id, ps.endpoint, ps.key_p256dh, ps.key_auth, ps.alerts, ps.policy"
             " FROM notifications n JOIN push_subscriptions ps ON ps.account_id = n.account_id"
             " JOIN oauth_tokens t ON t.id = ps.token_id"
-            f" WHERE n.id IN ({marks}) AND t.revoked_at IS NULL ORDER BY n.id",
+            f" WHERE n.id IN ({marks}) AND t.revoked_at IS NULL AND {_SINCE_SUBSCRIBED} ORDER BY n.id",
             ids,
         )
     return [dict(r) for r in rows]

@@ -169,6 +169,14 @@ async def test_web_push_batches_are_taken_once(db: Database) -> None:
     assert {r["notification_id"] for r in first}.isdisjoint({r["notification_id"] for r in second})
     assert all(r["endpoint"] == "https://push.example/1" and r["account_id"] == alice for r in first + second)
     assert await web_push.take_batch(db, limit=2, now=later) == []
+    # Carol subscribes now: her notification from before is not pushed (no backlog).
+    carol_token = await oauth.create_token(db, token_hash="h2", refresh_hash=None, app_id=None, account_id=carol,
+                                           scopes="push")
+    await db.execute("UPDATE web_push_state SET last_notification_id = 0")
+    await web_push.subscribe(db, account_id=carol, token_id=carol_token, endpoint="https://push.example/c", p256dh="p",
+                             auth="a", alerts={}, policy="all", standard=False)
+    replayed = await web_push.take_batch(db, limit=10, now=later)
+    assert len(replayed) == 3 and all(r["account_id"] == alice for r in replayed)   # alice's again, not carol's
     # A revoked token's subscription receives nothing; a replaced subscription is one row per token.
     await web_push.subscribe(db, account_id=alice, token_id=token, endpoint="https://push.example/2", p256dh="p",
                              auth="a", alerts={}, policy="none", standard=True)
