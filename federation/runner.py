@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,13 @@ LOCK_MS = 120_000              # a claim's lock: longer than any request's deadl
 POLICY_RELOAD_SECONDS = 30.0   # how soon `atrium peers add` reaches a running process
 INBOX_ITEMS_PER_TASK = 128     # inbox items per task: two rounds of federation.batch, one preparing while one commits
 INBOX_MAX_CLAIM = 512          # inbox items claimed at once (their locks run while they wait for a task)
+# After a claim that found less than it asked for, the next one waits this many times as long as
+# that claim took (at most INBOX_RECLAIM_MAX_S), unless a task finishes first. Items queued behind
+# an actor whose earlier items are being applied cannot be claimed, yet each claim still walks past
+# them: during a one-actor flood every stored item would wake a claim that holds the write lock
+# for a scan of the whole backlog.
+INBOX_RECLAIM_FACTOR = 10
+INBOX_RECLAIM_MAX_S = 0.5
 
 
 class FederationRuntime:
@@ -67,6 +75,7 @@ class FederationRuntime:
         self.delivery = Delivery(db, instance, self.http, breaker=breaker, retry_policy=retry_policy)
         self.inbox_writer = InboxWriter(db)
         self._prepare_slots = asyncio.Semaphore(PREPARE_SLOTS)   # shared by the inbox worker's tasks
+        self._inbox_claim_after = 0.0   # monotonic time before which a new inbox claim would find nothing new
         self.lock_ms = lock_ms
         self.inbox_worker: Worker[list[Row]] = Worker(
             "inbox", self._claim_inbox, self._process, concurrency=concurrency, poll_interval=poll_interval
@@ -142,9 +151,18 @@ class FederationRuntime:
 
     async def _claim_inbox(self, limit: int) -> list[list[Row]]:
         """Due items in units of about INBOX_ITEMS_PER_TASK; an actor's items all go to one unit, in order."""
-        rows = await inbox.claim_due(
-            self.db, now=now_ms(), lock_ms=self.lock_ms, limit=min(limit * INBOX_ITEMS_PER_TASK, INBOX_MAX_CLAIM)
-        )
+        started = time.monotonic()
+        if started < self._inbox_claim_after:
+            # Look again once the pause is over (a finishing task ends it sooner).
+            asyncio.get_running_loop().call_at(
+                asyncio.get_running_loop().time() + self._inbox_claim_after - started, self.inbox_worker.wake
+            )
+            return []
+        wanted = min(limit * INBOX_ITEMS_PER_TASK, INBOX_MAX_CLAIM)
+        rows = await inbox.claim_due(self.db, now=now_ms(), lock_ms=self.lock_ms, limit=wanted)
+        if len(rows) < wanted:
+            took = time.monotonic() - started
+            self._inbox_claim_after = started + took + min(took * INBOX_RECLAIM_FACTOR, INBOX_RECLAIM_MAX_S)
         groups: dict[str, list[Row]] = {}
         for row in rows:
             groups.setdefault(str(row["actor_uri"]), []).append(row)
@@ -157,7 +175,10 @@ class FederationRuntime:
 
     async def _process(self, group: list[Row]) -> None:
         # In rounds of independent items, each committed at once (federation.batch).
-        await process_items(self.db, self.instance, self.fetcher, group, slots=self._prepare_slots)
+        try:
+            await process_items(self.db, self.instance, self.fetcher, group, slots=self._prepare_slots)
+        finally:
+            self._inbox_claim_after = 0.0   # its actors' later items may be claimable now
         self.outbox_worker.wake()  # handlers may have queued an Accept or a Reject
         self.fanout_worker.wake()  # and stored posts whose followers' feeds are still to fill
 

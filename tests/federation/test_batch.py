@@ -198,3 +198,35 @@ async def test_two_remote_posts_published_in_the_same_millisecond_are_both_store
     for n in range(3):
         assert await h.process(_create(BOB, _note(BOB, 100 + n, published=same))) == "done"
     assert await h.count("SELECT COUNT(DISTINCT id) FROM statuses") == 83
+
+
+async def test_after_a_short_claim_the_inbox_waits_a_little_unless_a_task_finishes(
+    db: SQLiteDatabase, paris: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A claim walks past every item queued behind an actor being applied: during a one-actor flood,
+    # claiming again on each stored item would hold the write lock for nothing.
+    from federation import runner as runner_module
+    from federation.runner import FederationRuntime
+
+    h = await _harness(db, paris)
+    runtime = FederationRuntime(db, paris, http=h.http)  # type: ignore[arg-type]
+    claims = 0
+    real_claim = inbox_store.claim_due
+
+    async def slow_claim(*args: Any, **kwargs: Any) -> list[Row]:
+        nonlocal claims
+        claims += 1
+        await asyncio.sleep(0.02)
+        return await real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module.inbox, "claim_due", slow_claim)
+    assert await runtime._claim_inbox(8) == [] and claims == 1     # nothing queued yet
+    await inbox_store.insert(db, activity_id=f"{BOB.uri}/a/1", activity_type="Create", actor_uri=BOB.uri,
+                             key_id=BOB.key_id, body=json.dumps(_create(BOB, _note(BOB, 1))))
+    assert await runtime._claim_inbox(8) == [] and claims == 1   # paused: no query
+    await asyncio.sleep(0.25)                                     # 10 times the 20 ms claim, and some
+    (unit,) = await runtime._claim_inbox(8)
+    assert claims == 2 and len(unit) == 1
+    await runtime._process(unit)                                  # a task finished: claim at once
+    assert await runtime._claim_inbox(8) == [] and claims == 3
+    await runtime.http.aclose()
