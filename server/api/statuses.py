@@ -97,7 +97,7 @@ async def create(request: Request) -> Response:
         # Mastodon: a time in the past publishes now; otherwise at least five minutes ahead.
         at = scheduling.parse_time(scheduled_at)
         if at > now_ms():
-            row_id = await scheduling.schedule(ctx, who.account, post, at)
+            row_id = await scheduling.schedule(ctx, who.account, post, at, application_id=who.app_id)
             return json(await scheduled_api.show_one(ctx, who.account_id, row_id))
     status_id = await status_service.create_status(ctx, who.account, post)
     return json(await Presenter(ctx, who.account_id).status(status_id))

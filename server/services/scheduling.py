@@ -51,14 +51,14 @@ def check_time(scheduled_at: int, now: int) -> None:
         raise ServiceError(422, "Scheduled at is too far in the future")
 
 
-def _params(post: PostInput) -> dict[str, Any]:
+def _params(post: PostInput, application_id: int | None) -> dict[str, Any]:
     poll = None
     if post.poll is not None:
         poll = {"options": list(post.poll.options), "expires_in": post.poll.expires_in,
                 "multiple": post.poll.multiple, "hide_totals": post.poll.hide_totals}
     return {"text": post.text, "visibility": post.visibility, "spoiler_text": post.spoiler_text or None,
             "sensitive": post.sensitive, "in_reply_to_id": post.in_reply_to_id, "poll": poll,
-            "language": post.language, "idempotency": post.idempotency_key}
+            "language": post.language, "idempotency": post.idempotency_key, "application_id": application_id}
 
 
 def post_of(row: Row) -> PostInput:
@@ -75,7 +75,8 @@ def post_of(row: Row) -> PostInput:
     )
 
 
-async def schedule(ctx: Context, author: Row, post: PostInput, scheduled_at: int) -> int:
+async def schedule(ctx: Context, author: Row, post: PostInput, scheduled_at: int, *,
+                   application_id: int | None = None) -> int:
     """Keep a post for later (validated now as it would be when published); returns its id."""
     check_time(scheduled_at, now_ms())
     # The service's own checks (length, poll, attachments): what it would refuse later is refused now.
@@ -92,7 +93,7 @@ async def schedule(ctx: Context, author: Row, post: PostInput, scheduled_at: int
             raise ServiceError(422, f"You have exceeded the limit of {scheduled.TOTAL_LIMIT} scheduled posts")
         if same_day >= scheduled.DAILY_LIMIT:
             raise ServiceError(422, f"You have exceeded the limit of {scheduled.DAILY_LIMIT} scheduled posts for that day")
-        return await scheduled.create(tx, account_id, scheduled_at, _params(post), media_ids)
+        return await scheduled.create(tx, account_id, scheduled_at, _params(post, application_id), media_ids)
 
 
 async def publish(ctx: Context, row: Row) -> int | None:
