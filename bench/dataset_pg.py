@@ -130,7 +130,12 @@ async def _load(schema: str, fill: Any) -> dict[str, int]:
         for _, sql in indexes:
             await conn.execute(sql)
         await conn.execute("SET session_replication_role = DEFAULT")
-        await conn.execute("ANALYZE")
+        # Only the tables that hold rows: an empty table analysed as empty keeps planning as if it
+        # were while a run fills it (a queue of 10,000 deliveries planned as 0 rows picked a 7 s
+        # claim plan), where after `atrium migrate` it has no statistics and is planned by its size.
+        for table, rows in counts.items():
+            if rows:
+                await conn.execute(f'ANALYZE "{table}"')
         return counts
     finally:
         await conn.close()
