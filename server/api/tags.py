@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from activitypub.content import normalize_hashtag
+from activitypub.content import extract_hashtags, normalize_hashtag
 from storage import followed_tags, tags
 from storage.db import Row
 
@@ -21,7 +21,8 @@ MAX_NAME = 200
 
 
 def _name(request: Request) -> str:
-    name = normalize_hashtag(str(request.path_params["name"])[:MAX_NAME].lstrip("#"))
+    raw = str(request.path_params["name"])
+    name = normalize_hashtag(raw.lstrip("#")) if len(raw) <= MAX_NAME else ""
     if not name:
         raise HTTPError(404, "Record not found")
     return name
@@ -47,6 +48,9 @@ async def follow(request: Request) -> Response:
     who = await auth.require_user(request, "write:follows")
     ctx = ctx_of(request)
     name = _name(request)
+    if extract_hashtags("#" + name) != [name]:
+        # Only what could be a hashtag in a post is created (no spaces, no punctuation, not all digits).
+        raise params.invalid("Name is not a valid hashtag")
     async with ctx.db.transaction() as tx:
         if await followed_tags.count(tx, who.account_id) >= followed_tags.MAX_FOLLOWED:
             raise params.invalid(f"You can follow at most {followed_tags.MAX_FOLLOWED} hashtags")

@@ -30,6 +30,8 @@ async def test_follow_and_unfollow_a_tag(alice: httpx.AsyncClient,
     assert unfollowed["following"] is False
     assert (await alice.get("/api/v1/followed_tags")).json() == []
     assert (await alice.post("/api/v1/tags/nosuchtag/unfollow")).status_code == 404
+    for bad in ("foo%20bar", "123", "a-b", "x" * 300):
+        assert (await alice.post(f"/api/v1/tags/{bad}/follow")).status_code in (404, 422), bad
     assert (await alice.get("/api/v1/tags/nosuchtag")).status_code == 404
 
 
