@@ -46,6 +46,13 @@ async def counts(db: Executor, account_id: int, scheduled_at: int) -> tuple[int,
     return int(row["total"] or 0), int(row["day"] or 0)
 
 
+async def with_idempotency_key(db: Executor, account_id: int, key: str) -> int | None:
+    """The account's scheduled post made with this Idempotency-Key, if any (at most TOTAL_LIMIT rows to read)."""
+    rows = await db.fetchall("SELECT id, params FROM scheduled_statuses WHERE account_id = ? LIMIT ?",
+                             (account_id, TOTAL_LIMIT + 1))
+    return next((int(r["id"]) for r in rows if json.loads(r["params"]).get("idempotency") == key), None)
+
+
 async def get(db: Executor, account_id: int, row_id: int) -> Row | None:
     """A scheduled post, only if `account_id` owns it."""
     return await db.fetchone("SELECT * FROM scheduled_statuses WHERE id = ? AND account_id = ?", (row_id, account_id))

@@ -88,6 +88,11 @@ async def schedule(ctx: Context, author: Row, post: PostInput, scheduled_at: int
     if post.in_reply_to_id is not None and not await can_see(ctx.db, Viewer(account_id, local=True), post.in_reply_to_id):
         raise ServiceError(404, "The post you are replying to does not exist")
     async with ctx.db.transaction() as tx:
+        if post.idempotency_key:
+            # The same request sent again (Idempotency-Key) answers with the post it scheduled.
+            existing = await scheduled.with_idempotency_key(tx, account_id, post.idempotency_key)
+            if existing is not None:
+                return existing
         total, same_day = await scheduled.counts(tx, account_id, scheduled_at)
         if total >= scheduled.TOTAL_LIMIT:
             raise ServiceError(422, f"You have exceeded the limit of {scheduled.TOTAL_LIMIT} scheduled posts")

@@ -39,6 +39,13 @@ async def test_schedule_list_move_cancel(api: Api, alice: httpx.AsyncClient, car
     assert (await carol.get(f"/api/v1/scheduled_statuses/{item['id']}")).status_code == 404
     assert (await carol.get("/api/v1/scheduled_statuses")).json() == []
 
+    # The same request again, with its Idempotency-Key: the same scheduled post, not a second one.
+    keyed = {"status": "Once", "scheduled_at": _at(hours=3)}
+    first = await alice.post("/api/v1/statuses", data=keyed, headers={"Idempotency-Key": "k-1"})
+    again = await alice.post("/api/v1/statuses", data=keyed, headers={"Idempotency-Key": "k-1"})
+    assert first.json()["id"] == again.json()["id"] and first.json()["params"]["idempotency"] == "k-1"
+    assert (await alice.delete(f"/api/v1/scheduled_statuses/{first.json()['id']}")).status_code == 200
+
     moved_to = _at(days=1)
     moved = await alice.put(f"/api/v1/scheduled_statuses/{item['id']}", data={"scheduled_at": moved_to})
     assert moved.status_code == 200 and moved.json()["scheduled_at"] == moved_to
