@@ -135,6 +135,13 @@ class Load:
     paced_rate: float = 20.0    # open-loop requests/s, all clients together
     use_wrk: bool = False
     gc_freeze: bool = False     # experiment: gc.freeze() the server's heap after warm-up
+    more_workers: int = 2       # also measure the reads on `atrium serve --workers N` (0: don't)
+
+
+def _warm(server: servers.Server, surface: Surface, requests: int = 40) -> None:
+    """A few requests before measuring (imports, templates, entity caches in each worker), not counted."""
+    for _ in range(requests):
+        _probe(server.base_url, surface.path, surface.headers[0])
 
 
 def _measure(server: servers.Server, path: str, headers: list[dict[str, str]], load: Load, folder: Path, *,
@@ -227,9 +234,20 @@ def run(data: Dataset, db_path: Path, folder: Path, load: Load) -> HttpResult:
             result.reads.append(("baseline: bare Starlette, one SELECT of 40 ids", fig))
         post_base = _measure(base, "/insert", [{}], load, folder, method="POST", json_body=post_body, paced=False)
 
+    more: list[tuple[str, dict[str, Any]]] = []
+    if load.more_workers > 1:
+        # Before the posts below change the database: both servers read the same feeds.
+        with servers.atrium_serve(db_path, folder, workers=load.more_workers) as atrium:
+            for surface in choose_surfaces(atrium, data, reader_token, cookie):
+                _warm(atrium, surface)
+                for fig in _measure(atrium, surface.path, surface.headers, load, folder):
+                    more.append((f"atrium serve --workers {load.more_workers}: {surface.name}", fig))
+
     api_posts = False
     with servers.atrium_serve(db_path, folder, gc_freeze=load.gc_freeze) as atrium:
         result.surfaces = choose_surfaces(atrium, data, reader_token, cookie)
+        for surface in result.surfaces:
+            _warm(atrium, surface)
         if load.gc_freeze:
             for surface in result.surfaces:   # import what the first requests import, then freeze
                 for _ in range(20):
@@ -239,6 +257,7 @@ def run(data: Dataset, db_path: Path, folder: Path, load: Load) -> HttpResult:
         for surface in result.surfaces:
             for fig in _measure(atrium, surface.path, surface.headers, load, folder):
                 result.reads.append((f"atrium serve: {surface.name}", fig))
+        result.reads += more
         if importlib.util.find_spec("server.api") is not None:
             probe = _probe(atrium.base_url, "/api/v1/statuses", poster_tokens[0], "POST", {"status": "probe"})
             api_posts = probe is not None and probe.status_code == 200

@@ -56,9 +56,31 @@ async def _call(app: Any, path: str, headers: dict[str, str]) -> tuple[int, byte
     return status, bytes(body)
 
 
+def _count_queries(db: Any) -> list[str]:
+    """Record the SQL of every statement the database handle runs (each is a round trip)."""
+    seen: list[str] = []
+    inside = [False]   # fetchval may call fetchone: count the outer call only
+    for name in ("fetchall", "fetchone", "fetchval", "execute"):
+        original = getattr(db, name)
+
+        async def counted(sql: str, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            if inside[0]:
+                return await _original(sql, *args, **kwargs)
+            seen.append(sql)
+            inside[0] = True
+            try:
+                return await _original(sql, *args, **kwargs)
+            finally:
+                inside[0] = False
+
+        setattr(db, name, counted)
+    return seen
+
+
 async def measure(app: Any, surfaces: list[str], credentials: dict[str, dict[str, str]], requests: int,
                   profile: bool, dump: Path | None = None) -> None:
     async with app.router.lifespan_context(app):
+        queries = _count_queries(app.state.ctx.db)
         for surface in surfaces:
             headers = credentials[surface]
             path = SURFACES[surface]
@@ -66,6 +88,11 @@ async def measure(app: Any, surfaces: list[str], credentials: dict[str, dict[str
                 status, body = await _call(app, path, headers)
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}")
+            queries.clear()
+            await _call(app, path, headers)
+            print(f"{surface}: {len(queries)} statements per request (warm):")
+            for sql in queries:
+                print("   ", " ".join(sql.split())[:150])
             if dump is not None:
                 (dump / f"{surface}.out").write_bytes(body)
             profiler = cProfile.Profile() if profile else None

@@ -1,6 +1,6 @@
 """Real server processes on loopback for the HTTP scenarios: `atrium serve` and the baseline app.
 
-Both are uvicorn with one worker, started as their own process group and stopped by that group's
+Both are uvicorn with one worker (`atrium serve` can take more), started as their own process group and stopped by that group's
 id (SIGTERM, then SIGKILL after a bounded wait). Credentials for the reader are minted the way the
 product stores them: a web session row (SHA-256 of the token, cookie signed with the secret key)
 and an OAuth token row (SHA-256 of the bearer token).
@@ -106,12 +106,15 @@ def atrium_env(db_path: Path, folder: Path, *, database_url: str | None = None) 
 
 
 @contextmanager
-def atrium_serve(db_path: Path, folder: Path, timeout: float = 120.0, *, gc_freeze: bool = False) -> Iterator[Server]:
-    """`atrium serve` (uvicorn, one worker) over `db_path`; with `gc_freeze`, `freeze_heap` works."""
+def atrium_serve(db_path: Path, folder: Path, timeout: float = 120.0, *, gc_freeze: bool = False,
+                 workers: int = 1) -> Iterator[Server]:
+    """`atrium serve` (uvicorn, `workers` processes) over `db_path`; with `gc_freeze`, `freeze_heap` works
+    (one worker only: the signal goes to the process uvicorn was started as)."""
     env = atrium_env(db_path, folder)
     if gc_freeze:
         env["BENCH_GC_FREEZE_ON_USR1"] = "1"
-    server = _start("atrium", [ATRIUM, "serve", "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"],
+    server = _start("atrium" if workers == 1 else f"atrium-{workers}w",
+                    [ATRIUM, "serve", "--host", "127.0.0.1", "--port", "{port}", "--workers", str(workers)],
                     env, folder, "/nodeinfo/2.0", timeout)
     try:
         yield server
