@@ -109,9 +109,14 @@ class _SQLiteExecutor:
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         try:
-            await self._conn.executemany(sql, [tuple(r) for r in rows])
+            cursor = await self._conn.executemany(sql, [tuple(r) for r in rows])
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
+        # Closed on the connection's thread. Merely dropped, the cursor would reset its statement
+        # (cached, so shared by every cursor running the same SQL) from the event loop's thread,
+        # possibly while the connection's thread runs that statement for another caller of the
+        # same transaction ("bad parameter or other API misuse", seen with federation.batch).
+        await cursor.close()
 
 
 class SQLiteDatabase(_SQLiteExecutor):
