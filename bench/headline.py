@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                                             shared_inboxes=True)),
                     ("http", lambda e=engine: headline_runs.http(e, plan, data, folder)),
                 )
+                if engine.is_pg:   # diagnostic: the same fan-out once its claims are planned with statistics
+                    steps += (("fanout_analyzed", lambda e=engine: headline_runs.fanout(
+                        e, plan, shared, addresses, processes=1, shared_inboxes=False, analyze=True)),)
                 for name, step in steps:
                     if name.split("_")[0] not in args.only.split(","):
                         continue
@@ -164,6 +167,11 @@ def render(figures: dict[str, Any]) -> str:
             lambda f: f"{_n(_get(f, 'fanout_1', 'rate'))}/s ({_n(_get(f, 'fanout_1', 'done'))} in"
                       f" {_n(_get(f, 'fanout_1', 'seconds'), 1)} s)",
             f"ceiling {_n(deliv_c.get('rate'))}/s", lambda f: _x(_get(f, "fanout_1", "rate"), deliv_c.get("rate"))),
+        row("(2) diagnostic: the same, `ANALYZE deliveries` run by the bench once the expansion committed",
+            lambda f: f"{_n(_get(f, 'fanout_analyzed', 'rate'))}/s ({_n(_get(f, 'fanout_analyzed', 'done'))} in"
+                      f" {_n(_get(f, 'fanout_analyzed', 'seconds'), 1)} s)" if "fanout_analyzed" in f else "-",
+            f"ceiling {_n(deliv_c.get('rate'))}/s",
+            lambda f: _x(_get(f, "fanout_analyzed", "rate"), deliv_c.get("rate")) if "fanout_analyzed" in f else "-"),
         row("(2') same post, followers' instances with shared inboxes: 50 deliveries, queued → last 202",
             lambda f: f"{_n(_get(f, 'fanout_shared', 'seconds'), 2)} s", "-"),
         row("(3) home timeline at 1,000,000 posts, paced 20/s: p50 / p99 ms",
@@ -207,7 +215,7 @@ def render(figures: dict[str, Any]) -> str:
         for key in ("inbox",):
             if _get(f, key, "non2xx") not in (0, float("nan")) and isinstance(_get(f, key, "non2xx"), int):
                 notes.append(f"{name} {key}: {f[key]['non2xx']} non-2xx answers")
-        for key in ("fanout_1", "fanout_2", "fanout_shared"):
+        for key in ("fanout_1", "fanout_2", "fanout_shared", "fanout_analyzed"):
             if isinstance(f.get(key), dict) and "states" in f[key]:
                 notes.append(f"{name} {key}: first delivery done after {_n(f[key].get('first_s'), 2)} s,"
                              f" states at the end {f[key]['states']}")

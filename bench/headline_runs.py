@@ -149,8 +149,11 @@ def peer_addresses(plan: Plan, ports: list[int]) -> dict[str, str]:
     return {bench_fanout.host(i): f"127.0.0.1:{ports[i % len(ports)]}" for i in range(plan.instances)}
 
 
-async def _drive_fanout(url: str, expected: int, deadline: float) -> dict[str, Any]:
-    """Queue one Create to the announcer's followers; poll until every delivery is done or the deadline."""
+async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bool = False) -> dict[str, Any]:
+    """Queue one Create to the announcer's followers; poll until every delivery is done or the deadline.
+
+    With `analyze` (a diagnostic, PostgreSQL): ANALYZE deliveries as soon as the expansion has
+    committed, so the claims are planned with statistics that know the queue."""
     db = await connect(url)
     try:
         author = await accounts.get_by_uri(db, f"http://{bench_fanout.SENDER}/users/announcer")
@@ -164,6 +167,9 @@ async def _drive_fanout(url: str, expected: int, deadline: float) -> dict[str, A
         done = 0
         while time.perf_counter() - start < deadline:
             await asyncio.sleep(0.1)
+            if analyze and int(await db.fetchval("SELECT COUNT(*) FROM deliveries") or 0) >= expected:
+                await db.execute("ANALYZE deliveries")
+                analyze = False
             done = int(await db.fetchval("SELECT COUNT(*) FROM deliveries WHERE state = 'done'") or 0)
             if first_at is None and done:
                 first_at = time.perf_counter() - start
@@ -179,7 +185,7 @@ async def _drive_fanout(url: str, expected: int, deadline: float) -> dict[str, A
 
 
 def fanout(engine: Engine, plan: Plan, shared: Shared, addresses: dict[str, str], *, processes: int,
-           shared_inboxes: bool) -> dict[str, Any]:
+           shared_inboxes: bool, analyze: bool = False) -> dict[str, Any]:
     """One post to 10,000 followers over 50 instances, delivered by `processes` `atrium worker`s."""
     tag = f"fanout{processes}{'s' if shared_inboxes else 'p'}"
     with engine.small(shared.fanout_source, shared.folder, tag) as url:
@@ -191,7 +197,7 @@ def fanout(engine: Engine, plan: Plan, shared: Shared, addresses: dict[str, str]
         with workers(processes, url, shared.folder, extra=extra) as procs:
             for proc in procs:
                 proc.ready()
-            figures = asyncio.run(_drive_fanout(url, expected, plan.fanout_deadline))
+            figures = asyncio.run(_drive_fanout(url, expected, plan.fanout_deadline, analyze=analyze))
             figures["rss"] = [p.rss() for p in procs]
     return figures
 
