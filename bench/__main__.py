@@ -3,6 +3,7 @@
     python -m bench                 # full size: 50,000 accounts, 1,000,000 posts (~4-5 min; +40 s the first time)
     python -m bench --quick         # 100,000 posts (~3 min)
     python -m bench --only home     # one or more of: signatures, home, http, inbox, fanout, backlog, memory
+    python -m bench --headline      # = make bench: SQLite vs PostgreSQL headline table (bench/headline.py)
 
 Scenarios print their figures with a ratio to a baseline measured in the same run; the whole report
 is also written to bench/results/latest.md. bench/README.md explains them and records a run.
@@ -86,6 +87,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--headline" in argv:   # `make bench`: the SQLite vs PostgreSQL table (bench/headline.py, its own options)
+        from . import headline
+
+        return headline.main([a for a in argv if a != "--headline"])
     args = parse_args(argv)
     started = time.perf_counter()
     only = args.only.split(",")
