@@ -83,15 +83,18 @@ async def run_batch(db: Database, job_id: int, *, batch: int | None = None, lock
         job = await tx.fetchone(f"SELECT * FROM fanout_jobs WHERE id = ?{lock}", (job_id,))
         if job is None:
             return True
-        sql, params = _followers_batch(job, batch)
-        followers = [int(r["account_id"]) for r in await tx.fetchall(sql, params)]
+        # One follower more than the batch: when it is not there, this batch is the last (no empty
+        # transaction just to learn that an audience of exactly N batches is done).
+        sql, params = _followers_batch(job, batch + 1)
+        found = [int(r["account_id"]) for r in await tx.fetchall(sql, params)]
+        followers = found[:batch]
         if followers:
             author_id = int(job["author_id"])
             await tx.executemany(
                 "INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(follower, job_id, author_id) for follower in followers],
             )
-        if len(followers) < batch:
+        if len(found) <= batch:
             await tx.execute("DELETE FROM fanout_jobs WHERE id = ?", (job_id,))
             # The status's stream event, held back until now: the home stream asks home_feed
             # which followers got the post, and now all of them have.

@@ -148,3 +148,11 @@ async def test_a_big_fanout_lets_another_post_commit_before_it_ends(db: Database
     assert left is not None and int(left["done_through"]) < max(followers)
     assert await running is True
     assert await _feed_of(db, big) == {author, *followers}
+
+
+async def test_an_audience_of_exactly_n_batches_takes_n_transactions(db: Database) -> None:
+    author, followers = await _author_with_followers(db, 4)
+    post = await status(db, author, "https://paris.example/s/9")
+    assert await fanout.run_batch(db, post, batch=2) is False
+    assert await fanout.run_batch(db, post, batch=2) is True   # it looked one follower ahead
+    assert await _feed_of(db, post) == {author, *followers}
