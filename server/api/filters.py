@@ -43,12 +43,18 @@ def _context(body: params.Params, *, required: bool) -> list[str] | None:
     return values
 
 
-def _expires_at(body: params.Params) -> int | object | None:
-    """Milliseconds, None to clear (`expires_in` sent empty or null), or the sentinel to keep it."""
+def _expires_at(body: params.Params) -> tuple[bool, int | None]:
+    """(whether `expires_in` was sent, the expiry in milliseconds or None for never: sent empty or null)."""
     if "expires_in" not in body:
-        return filter_store.KEEP
+        return False, None
     seconds = body.int("expires_in", None, low=1, high=MAX_EXPIRES_IN)
-    return None if seconds is None else now_ms() + seconds * 1000
+    return True, None if seconds is None else now_ms() + seconds * 1000
+
+
+def _expiry_change(body: params.Params) -> int | object | None:
+    """For an update: the new expiry, or storage's KEEP when `expires_in` was not sent."""
+    given, expires_at = _expires_at(body)
+    return expires_at if given else filter_store.KEEP
 
 
 def _keyword_text(value: Any, name: str = "keyword") -> str:
@@ -143,14 +149,13 @@ async def create_v2(request: Request) -> Response:
     title = _title(body, required=True)
     context = _context(body, required=True)
     action = _action(body, "warn")
-    expires_at = _expires_at(body)
+    _, expires_at = _expires_at(body)
     keywords = body.list("keywords_attributes")
     assert title is not None and context is not None and action is not None
     async with ctx.db.transaction() as tx:
         await _check_room(tx, who.account_id)
         filter_id = await filter_store.create(
-            tx, who.account_id, title=title, context=context, action=action,
-            expires_at=None if expires_at is filter_store.KEEP else expires_at,  # type: ignore[arg-type]
+            tx, who.account_id, title=title, context=context, action=action, expires_at=expires_at,
         )
         await _apply_keyword_attributes(tx, FilterBundle({"id": filter_id}), keywords)
     return json(entities.filter_v2(await _reloaded(request, who, filter_id)))
@@ -162,7 +167,7 @@ async def update_v2(request: Request) -> Response:
     bundle = await _owned(request, who)
     body = await params.body(request)
     title, context, action = _title(body, required=False), _context(body, required=False), _action(body, None)
-    expires_at = _expires_at(body)
+    expires_at = _expiry_change(body)
     keywords = body.list("keywords_attributes")
     async with ctx.db.transaction() as tx:
         await filter_store.update(tx, bundle.id, title=title, context=context, action=action, expires_at=expires_at)
@@ -302,12 +307,11 @@ async def create_v1(request: Request) -> Response:
     context = _context(body, required=True)
     assert context is not None
     action = "hide" if body.bool("irreversible", False) else "warn"
-    expires_at = _expires_at(body)
+    _, expires_at = _expires_at(body)
     async with ctx.db.transaction() as tx:
         await _check_room(tx, who.account_id)
         filter_id = await filter_store.create(
-            tx, who.account_id, title=phrase[:MAX_TITLE], context=context, action=action,
-            expires_at=None if expires_at is filter_store.KEEP else expires_at,  # type: ignore[arg-type]
+            tx, who.account_id, title=phrase[:MAX_TITLE], context=context, action=action, expires_at=expires_at,
         )
         keyword_id = await filter_store.add_keyword(tx, filter_id, phrase, bool(body.bool("whole_word", True)))
     bundle = await _reloaded(request, who, filter_id)
@@ -323,7 +327,7 @@ async def update_v1(request: Request) -> Response:
     irreversible = body.bool("irreversible")
     async with ctx.db.transaction() as tx:
         await filter_store.update(
-            tx, bundle.id, context=_context(body, required=False), expires_at=_expires_at(body),
+            tx, bundle.id, context=_context(body, required=False), expires_at=_expiry_change(body),
             action=None if irreversible is None else ("hide" if irreversible else "warn"),
         )
         await filter_store.update_keyword(tx, int(row["id"]), keyword=phrase, whole_word=body.bool("whole_word"))
