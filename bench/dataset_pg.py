@@ -37,6 +37,7 @@ import asyncpg
 from storage.db import connect
 from storage.migrate import migrate
 
+from . import dataset
 from .dataset import Dataset
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -52,6 +53,20 @@ def schema_url(schema: str, base: str = PG_URL) -> str:
 
 async def _pg() -> Any:
     return await asyncpg.connect(PG_URL)
+
+
+def reachable() -> bool:
+    """Whether PostgreSQL answers at PG_URL."""
+
+    async def probe() -> bool:
+        try:
+            conn = await asyncio.wait_for(_pg(), 10)
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            return False
+        await conn.close()
+        return True
+
+    return asyncio.run(probe())
 
 
 async def schema_exists(schema: str) -> bool:
@@ -211,10 +226,26 @@ def cached(data: Dataset, *, rebuild: bool = False, log: bool = True) -> tuple[s
             await conn.close()
 
     asyncio.run(build())
+    asyncio.run(_drop_stale())
     seconds = time.perf_counter() - started
     if log:
         print(f"copied in {seconds:.0f} s", flush=True)
     return schema, seconds
+
+
+async def _drop_stale() -> None:
+    """Drop the cached schemas of older migrations or generators (about 1 GB each): only the
+    current quick and full datasets' schemas are kept."""
+    keep = {f"bench_{params.key()}" for params in (dataset.QUICK, dataset.FULL)}
+    conn = await _pg()
+    try:
+        names = [r["nspname"] for r in await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ $1",
+                                                        "^bench_[0-9a-f]{12}$")]
+    finally:
+        await conn.close()
+    for name in names:
+        if name not in keep:
+            await drop_schema(name)
 
 
 @contextmanager

@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["dataset"] = {"name": data.path.name, "counts": data.counts, "posts": params.posts,
                               "sqlite_build_s": data.build_seconds, "sqlite_ready_s": time.perf_counter() - built}
         engines = [ENGINES[name] for name in args.engines.split(",")]
+        if any(e.is_pg for e in engines) and not dataset_pg.reachable():
+            figures["failed"].append(f"PostgreSQL: unreachable at {dataset_pg.PG_URL} (set BENCH_PG_URL)")
+            engines = [e for e in engines if not e.is_pg]
         if any(e.is_pg for e in engines):
             schema, pg_build = dataset_pg.cached(data, rebuild=args.rebuild)
             figures["dataset"].update(pg_schema=schema, pg_build_s=pg_build)
