@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from storage import accounts as account_store
+from storage import credentials
 from storage import oauth as oauth_store
 from storage.db import Row
 from storage.ids import now_ms
@@ -80,16 +80,16 @@ async def token_auth(ctx: Context, token: str) -> Auth:
     """Check a token's secret; raise the HTTPError Mastodon would answer when it is not usable."""
     if len(token) > 512:
         raise _unauthorized(INVALID)
-    row = await oauth_store.get_token(ctx.db, hash_secret(token))
+    # The token and its account in one statement, read fresh on every request: revocation, a
+    # disabled login and suspension take effect at once in every worker.
+    row, account = await credentials.token_and_account(ctx.db, hash_secret(token))
     if row is None:
         raise _unauthorized(INVALID)
     if row["revoked_at"] is not None:
         raise _unauthorized("The access token was revoked")
     if row["expires_at"] is not None and int(row["expires_at"]) <= now_ms():
         raise _unauthorized("The access token expired")
-    account = None
     if row["account_id"] is not None:
-        account = await account_store.get(ctx.db, int(row["account_id"]))
         if account is None:
             raise _unauthorized(INVALID)
         if account["suspended_at"] is not None or row["disabled"]:
