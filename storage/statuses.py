@@ -90,7 +90,10 @@ async def create(tx: Executor, new: NewStatus) -> int:
     """
     if new.visibility not in VISIBILITIES:
         raise StatusRefused(f"unknown visibility {new.visibility!r}")
-    if await is_tombstoned(tx, new.uri):
+    # A local post given a fresh id by its service has a URI no one can have deleted yet: one
+    # statement fewer on the hottest write path. Remote objects (and callers without an id) are checked.
+    fresh_local = new.local and new.status_id is not None
+    if not fresh_local and await is_tombstoned(tx, new.uri):
         raise StatusRefused("this object was deleted")
     created_at = new.created_at or now_ms()
     status_id = new.status_id or (new_id() if new.local else await _free_id_at(tx, created_at))
