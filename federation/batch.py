@@ -28,8 +28,10 @@ import orjson
 
 from activitypub.values import first_id, get_types
 from federation.fetch import Fetcher
+from federation.handling import KnownPosts
 from federation.instance import Instance
 from federation.process import Prepared, apply_batch, prepare_item
+from storage import remote
 from storage.db import Database, Row
 from storage.ids import now_ms
 
@@ -109,6 +111,17 @@ def independent(later: Round, earlier: Round) -> bool:
     return not any(earlier.touches(shape) for shape in later.shapes)
 
 
+async def _known_posts(db: Database, round_: Round) -> KnownPosts:
+    """Whether each post the round creates is deleted or stored already: two queries, not two per item.
+
+    Nothing committing meanwhile is about these posts (the rounds are independent), so the answers
+    hold until the round applies; its transaction checks tombstones again, and ids are unique.
+    """
+    uris = [object_id for object_id, _reply_to in round_.shapes]
+    tombstoned, stored = await remote.post_states(db, uris)
+    return KnownPosts(frozenset(uris), frozenset(tombstoned), frozenset(stored))
+
+
 async def process_items(
     db: Database, instance: Instance, fetcher: Fetcher, items: Sequence[Row], *, slots: asyncio.Semaphore | None = None
 ) -> list[str]:
@@ -119,9 +132,9 @@ async def process_items(
     slots = slots or asyncio.Semaphore(PREPARE_SLOTS)
     states: dict[int, str] = {}
 
-    async def prepare(item: Row, actors: dict[str, Row]) -> Prepared | str:
+    async def prepare(item: Row, actors: dict[str, Row], known: KnownPosts | None) -> Prepared | str:
         async with slots:
-            return await prepare_item(db, instance, fetcher, item, actors=actors)
+            return await prepare_item(db, instance, fetcher, item, actors=actors, known_posts=known)
 
     committing: asyncio.Task[list[str]] | None = None
     committing_round: Round | None = None
@@ -141,7 +154,8 @@ async def process_items(
             now = now_ms()
             live = [item for item in round_.items if int(item["locked_until"]) >= now]  # else another worker may have it
             actors: dict[str, Row] = {}
-            outcomes = await asyncio.gather(*(prepare(item, actors) for item in live))
+            known = await _known_posts(db, round_) if len(live) > 1 else None
+            outcomes = await asyncio.gather(*(prepare(item, actors, known) for item in live))
             prepared: list[Prepared] = []
             for item, outcome in zip(live, outcomes, strict=True):
                 if isinstance(outcome, Prepared):

@@ -78,9 +78,15 @@ async def prepare_note(
         raise Ignored("a post must live on its author's host")
     if ctx.instance.is_local(obj.id):
         raise Ignored("a remote post cannot have an id on this instance")
-    if await statuses.is_tombstoned(ctx.db, obj.id):
+    known = ctx.known_posts
+    if known is not None and obj.id in known.checked:
+        tombstoned, stored = obj.id in known.tombstoned, obj.id in known.stored
+    else:
+        tombstoned = await statuses.is_tombstoned(ctx.db, obj.id)
+        stored = not tombstoned and await statuses.get_by_uri(ctx.db, obj.id) is not None
+    if tombstoned:
         raise Ignored("this post was deleted")
-    if await statuses.get_by_uri(ctx.db, obj.id) is not None:
+    if stored:
         return None  # already stored (another activity brought it)
     visibility = note_visibility(ctx, obj, author)
     parent_apply = None

@@ -34,6 +34,15 @@ class RetryLater(Exception):
     """The activity cannot be applied yet (a needed fetch failed for a reason that may pass)."""
 
 
+@dataclass(frozen=True)
+class KnownPosts:
+    """What was looked up at once about the posts a batch of items creates (federation.batch)."""
+
+    checked: frozenset[str]
+    tombstoned: frozenset[str]
+    stored: frozenset[str]
+
+
 @dataclass
 class Context:
     """One inbox item being handled."""
@@ -47,6 +56,7 @@ class Context:
     recipient_account_id: int | None = None
     fetch_budget: int = FETCH_BUDGET
     enqueued: list[str] = field(default_factory=list)
+    known_posts: KnownPosts | None = None   # batch lookups; the database is asked about any other post
 
     @property
     def actor_id(self) -> int:

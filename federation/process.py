@@ -27,7 +27,7 @@ from activitypub.parse_activity import ParsedActivity
 from activitypub.values import DocumentError
 from federation import handlers_actor, handlers_follow, handlers_interaction, handlers_moderation, handlers_note
 from federation.fetch import Fetcher, FetchError
-from federation.handling import Apply, Context, Ignored, RetryLater
+from federation.handling import Apply, Context, Ignored, KnownPosts, RetryLater
 from federation.instance import Instance
 from federation.policy import domain_of
 from federation.retry import INBOX_POLICY, decide
@@ -140,15 +140,18 @@ async def process_item(db: Database, instance: Instance, fetcher: Fetcher, item:
 
 
 async def prepare_item(
-    db: Database, instance: Instance, fetcher: Fetcher, item: Row, *, actors: dict[str, Row] | None = None
+    db: Database, instance: Instance, fetcher: Fetcher, item: Row, *, actors: dict[str, Row] | None = None,
+    known_posts: KnownPosts | None = None,
 ) -> Prepared | str:
     """Run an item's handler up to its writes: a `Prepared`, or the state it ended in already.
 
-    `actors` caches actor rows between items prepared together (none of them changes an actor).
+    `actors` caches actor rows between items prepared together (none of them changes an actor);
+    `known_posts` is what their batch looked up at once about the posts they create.
     """
     token = int(item["locked_until"])
     try:
         ctx = await _context(db, instance, fetcher, item, actors)
+        ctx.known_posts = known_posts
         handler = HANDLERS.get(ctx.activity.type)
         if handler is None:
             raise Ignored(f"{ctx.activity.type} is not handled")

@@ -138,6 +138,7 @@ class FederationRuntime:
     async def drain(self, *, rounds: int = 50) -> int:
         """Run every worker until nothing is due (tests, `make demo`); returns the rows handled."""
         total = 0
+        self._inbox_claim_after = 0.0   # asked to look now: a pause after an empty claim does not apply
         for _ in range(rounds):
             handled = 0
             for worker in self.workers:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .db import Executor, Row
 from .ids import new_id, now_ms
+
+_CHUNK = 500   # bound parameters per statement
 
 
 async def add_tombstone(tx: Executor, uri: str, account_id: int | None) -> None:
@@ -70,3 +74,16 @@ async def following_local_ids(db: Executor, account_id: int) -> list[int]:
         (account_id,),
     )
     return [int(r["account_id"]) for r in rows]
+
+
+async def post_states(db: Executor, uris: Sequence[str]) -> tuple[set[str], set[str]]:
+    """Of the post ids `uris`: those deleted (tombstoned) and those stored, in two queries for all."""
+    tombstoned: set[str] = set()
+    stored: set[str] = set()
+    unique = list(dict.fromkeys(uris))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        tombstoned.update(str(r["uri"]) for r in await db.fetchall(f"SELECT uri FROM tombstones WHERE uri IN ({marks})", chunk))
+        stored.update(str(r["uri"]) for r in await db.fetchall(f"SELECT uri FROM statuses WHERE uri IN ({marks})", chunk))
+    return tombstoned, stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -224,7 +225,9 @@ async def test_after_a_short_claim_the_inbox_waits_a_little_unless_a_task_finish
     await inbox_store.insert(db, activity_id=f"{BOB.uri}/a/1", activity_type="Create", actor_uri=BOB.uri,
                              key_id=BOB.key_id, body=json.dumps(_create(BOB, _note(BOB, 1))))
     assert await runtime._claim_inbox(8) == [] and claims == 1   # paused: no query
-    await asyncio.sleep(0.25)                                     # 10 times the 20 ms claim, and some
+    pause = runtime._inbox_claim_after - time.monotonic()
+    assert 0.1 < pause <= runner_module.INBOX_RECLAIM_MAX_S       # about 10 times the 20 ms claim
+    await asyncio.sleep(pause + 0.01)
     (unit,) = await runtime._claim_inbox(8)
     assert claims == 2 and len(unit) == 1
     await runtime._process(unit)                                  # a task finished: claim at once

@@ -74,3 +74,20 @@ async def test_the_claim_uses_its_indexes_and_sorts_nothing(sqlite_db: Database)
     detail = " | ".join(str(r["detail"]) for r in rows)
     assert "inbox_items_due" in detail and "inbox_items_locked" in detail, detail
     assert "TEMP B-TREE" not in detail, detail
+
+
+async def test_post_states_answers_for_a_whole_batch_of_post_ids(db: Database) -> None:
+    from storage import remote
+    from tests.storage.helpers import local, status
+
+    alice = await local(db, "alice")
+    stored = "https://paris.example/users/alice/statuses/1"
+    await status(db, alice, stored)
+    async with db.transaction() as tx:
+        await remote.add_tombstone(tx, "https://lyon.example/notes/gone", None)
+    asked = [stored, "https://lyon.example/notes/gone", "https://lyon.example/notes/new", stored]
+    asked += [f"https://lyon.example/notes/{n}" for n in range(1200)]   # more than one statement's worth
+    tombstoned, found = await remote.post_states(db, asked)
+    assert tombstoned == {"https://lyon.example/notes/gone"}
+    assert found == {stored}
+    assert await remote.post_states(db, []) == (set(), set())
