@@ -163,7 +163,7 @@ async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bo
         async with db.transaction() as tx:
             await outbox.enqueue(tx, activity_id=activity["id"], activity_type="Create", account_id=int(author["id"]),
                                  body=activity, audience={"followers": True}, object_uri=activity["object"]["id"])
-        first_at = None
+        first_at, first_done = None, 0
         done = 0
         while time.perf_counter() - start < deadline:
             await asyncio.sleep(0.1)
@@ -172,7 +172,7 @@ async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bo
                 analyze = False
             done = int(await db.fetchval("SELECT COUNT(*) FROM deliveries WHERE state = 'done'") or 0)
             if first_at is None and done:
-                first_at = time.perf_counter() - start
+                first_at, first_done = time.perf_counter() - start, done
             if done >= expected:
                 break
         elapsed = time.perf_counter() - start
@@ -180,8 +180,11 @@ async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bo
             "SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state")}
     finally:
         await db.close()
+    # `steady`: the rate once deliveries flow (from the first done to the end), without the
+    # worker's pick-up, the expansion and the first claims.
+    steady = (done - first_done) / (elapsed - first_at) if first_at is not None and elapsed > first_at else 0.0
     return {"done": done, "expected": expected, "seconds": elapsed, "first_s": first_at,
-            "rate": done / elapsed if elapsed else 0.0, "states": states}
+            "rate": done / elapsed if elapsed else 0.0, "steady": steady, "states": states}
 
 
 def fanout(engine: Engine, plan: Plan, shared: Shared, addresses: dict[str, str], *, processes: int,
