@@ -143,7 +143,8 @@ def _x(ours: Any, base: Any) -> str:
 def _rss(pairs: Any) -> str:
     if not isinstance(pairs, list) or not pairs:
         return "-"
-    return " / ".join(f"{cur:.0f} (peak {peak:.0f})" for cur, peak in pairs)
+    return " / ".join(f"{v[0]:.0f} (anon {v[2]:.0f}, peak {v[1]:.0f})" if len(v) > 2 else f"{v[0]:.0f} (peak {v[1]:.0f})"
+                      for v in pairs)
 
 
 def render(figures: dict[str, Any]) -> str:
@@ -196,7 +197,7 @@ def render(figures: dict[str, Any]) -> str:
             lambda f: f"{_n(_get(f, 'http', 'post_wrk', 'rps'))} ({_n(_get(f, 'http', 'post_wrk', 'p99'), 1)})",
             f"bare Starlette + 1 SQLite INSERT: {_n(_get(base_w, 'rps'))}/s",
             lambda f: _x(_get(f, "http", "post_wrk", "rps"), _get(base_w, "rps"))),
-        row("(5) RSS MB per web process after the load (1 process / each of 2)",
+        row("(5) RSS MB per web process after the load: 1 process; each of 2",
             lambda f: f"{_rss(_get(f, 'http', 'rss_web_1'))}; {_rss(_get(f, 'http', 'rss_web_2'))}", "-"),
         row("(5) RSS MB per `atrium worker` after 10,000 deliveries (each of 2)",
             lambda f: _rss(_get(f, "fanout_2", "rss")), "-"),

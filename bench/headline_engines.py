@@ -23,7 +23,6 @@ from server.config import Settings
 from storage.db import connect
 
 from . import dataset, dataset_pg, servers
-from .federation_common import rss_mb
 
 # Inbox per-peer budget for the servers measured (ATRIUM_INBOX_PEER_RATE_PER_MINUTE, once the
 # settings know it; bench/serve_hooks/sitecustomize.py lifts the default until then).
@@ -138,11 +137,11 @@ class WorkerProcess:
             last = ticks
         raise RuntimeError(f"atrium worker still busy after {timeout:.0f} s:\n{self.log_tail()}")
 
-    def rss(self) -> tuple[float, float]:
+    def rss(self) -> tuple[float, float, float]:
         try:
-            return rss_mb(self.process.pid)
+            return memory(self.process.pid)
         except OSError:
-            return float("nan"), float("nan")
+            return float("nan"), float("nan"), float("nan")
 
 
 @contextmanager
@@ -187,11 +186,23 @@ def web_processes(server: servers.Server) -> list[int]:
     return children or [server.process.pid]
 
 
-def rss_of(pids: list[int]) -> list[tuple[float, float]]:
+def memory(pid: int) -> tuple[float, float, float]:
+    """(RSS, peak RSS, anonymous RSS) in MB. Anonymous memory is the process's own; the rest of its
+    RSS is file pages (SQLite's mmap of the database, shared libraries) that the page cache shares."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon"):
+            values[key] = float(rest.split()[0]) / 1024
+    nan = float("nan")
+    return values.get("VmRSS", nan), values.get("VmHWM", nan), values.get("RssAnon", nan)
+
+
+def rss_of(pids: list[int]) -> list[tuple[float, float, float]]:
     found = []
     for pid in pids:
         try:
-            found.append(rss_mb(pid))
+            found.append(memory(pid))
         except OSError:
             pass
     return found
