@@ -266,8 +266,9 @@ def _poll(bundle: PollBundle, rc: RenderContext, author_id: int) -> PollView:
 
 # Views of timeline items as every reader sees them, keyed by every value of the rows they show
 # (a like, an edit or a profile change makes a new entry at once); at most MAX_VIEWS, least recently
-# used dropped first. The viewer's flags, the poll and the relative time are set per page.
-MAX_VIEWS = 10_000
+# used dropped first. The viewer's flags, the poll and the relative time are set per page. An entry
+# holds its item's HTML (~3-5 KB with its actions forms): ~25 MB per worker at most.
+MAX_VIEWS = 5_000
 _VIEWS: dict[int, tuple[tuple[Any, ...], StatusView]] = {}
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from server.services.statuses import PostInput, create_status
 from storage import accounts as account_store
+from storage.hydrate import StatusBundle
+from tests.webui.test_render import account, status
 from webui import render
 
 from .conftest import Browser, Site
@@ -84,3 +88,14 @@ async def test_each_reader_posts_their_own_csrf_token_from_shared_items(site: Si
     assert tokens["alice"] != tokens["admin"]
     liked = await alice.post(f"/statuses/{posted}/favourite", csrf=tokens["alice"])
     assert liked.status_code == 303
+
+
+def test_the_shared_views_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render, "MAX_VIEWS", 16)
+    monkeypatch.setattr(render, "_VIEWS", {})
+    rc = render.RenderContext(locale="en", now_ms=1_760_000_000_000, viewer_id=1)
+    for status_id in range(1, 200):
+        view = render.status_view(StatusBundle(status=status(id=status_id, content=f"<p>n{status_id}</p>"),
+                                               account=account()), rc)
+        assert f"n{status_id}" in view.content
+    assert len(render._VIEWS) <= 16
