@@ -154,7 +154,11 @@ async def process_items(
             now = now_ms()
             live = [item for item in round_.items if int(item["locked_until"]) >= now]  # else another worker may have it
             actors: dict[str, Row] = {}
-            known = await _known_posts(db, round_) if len(live) > 1 else None
+            known = None
+            if len(live) > 1:
+                # What every item of the round reads first, asked once for all of them.
+                known = await _known_posts(db, round_)
+                actors = await remote.accounts_by_uri(db, [str(item["actor_uri"]) for item in live])
             outcomes = await asyncio.gather(*(prepare(item, actors, known) for item in live))
             prepared: list[Prepared] = []
             for item, outcome in zip(live, outcomes, strict=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .accounts import ACCOUNT_COLUMNS
 from .db import Executor, Row
 from .ids import new_id, now_ms
 
@@ -87,3 +88,16 @@ async def post_states(db: Executor, uris: Sequence[str]) -> tuple[set[str], set[
         tombstoned.update(str(r["uri"]) for r in await db.fetchall(f"SELECT uri FROM tombstones WHERE uri IN ({marks})", chunk))
         stored.update(str(r["uri"]) for r in await db.fetchall(f"SELECT uri FROM statuses WHERE uri IN ({marks})", chunk))
     return tombstoned, stored
+
+
+async def accounts_by_uri(db: Executor, uris: Sequence[str]) -> dict[str, Row]:
+    """The stored accounts among the actor ids `uris`, by id (one query per 500)."""
+    found: dict[str, Row] = {}
+    unique = list(dict.fromkeys(uris))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        rows = await db.fetchall(
+            f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE uri IN ({','.join('?' * len(chunk))})", chunk
+        )
+        found.update((str(r["uri"]), r) for r in rows)
+    return found

@@ -91,3 +91,15 @@ async def test_post_states_answers_for_a_whole_batch_of_post_ids(db: Database) -
     assert tombstoned == {"https://lyon.example/notes/gone"}
     assert found == {stored}
     assert await remote.post_states(db, []) == (set(), set())
+
+
+async def test_accounts_by_uri_finds_the_stored_ones_among_many(db: Database) -> None:
+    from storage import accounts, remote
+    from tests.storage.helpers import local
+
+    alice = await local(db, "alice")
+    row = await accounts.get(db, alice)
+    assert row is not None
+    asked = [str(row["uri"])] + [f"https://lyon.example/users/u{n}" for n in range(600)] + [str(row["uri"])]
+    found = await remote.accounts_by_uri(db, asked)
+    assert list(found) == [row["uri"]] and found[str(row["uri"])]["id"] == alice
