@@ -135,6 +135,11 @@ async def exists(db: Executor, job_id: int) -> bool:
 
 async def claim_due(db: Database, *, now: int, lock_ms: int = LOCK_MS, limit: int = 1) -> list[Row]:
     """Jobs nobody is running (released, from the inbox, or whose runner died), oldest first."""
+    # A read first: the workers poll every second, and an idle poll should not take the write lock.
+    if not await db.fetchval(
+        "SELECT 1 FROM fanout_jobs WHERE locked_until IS NULL OR locked_until < ? LIMIT 1", (now,)
+    ):
+        return []
     return await claims.claim(
         db, table="fanout_jobs", conditions="1 = 1", params=(), order_by="c.id", limit=limit,
         now=now, lock_until=now + lock_ms, count_attempt=True,
