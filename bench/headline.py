@@ -182,10 +182,10 @@ def render(figures: dict[str, Any]) -> str:
             lambda f: _x(_get(f, "fanout_analyzed", "steady"), deliv_c.get("rate")) if "fanout_analyzed" in f else "-"),
         row("(2') same post, followers' instances with shared inboxes: 50 deliveries, queued → last 202",
             lambda f: f"{_n(_get(f, 'fanout_shared', 'seconds'), 2)} s", "-"),
-        row("(3) home timeline at 1,000,000 posts, paced 20/s: p50 / p99 ms",
+        row(f"(3) home timeline at {figures['dataset']['posts']:,} posts, paced 20/s: p50 / p99 ms",
             lambda f: f"{_n(_get(f, 'http', 'home_paced', 'p50'), 1)} / {_n(_get(f, 'http', 'home_paced', 'p99'), 1)}",
             "-"),
-        row("(3) home timeline, wrk 50 connections, 1 web process: req/s (p50 / p99 ms)",
+        row("(3) home timeline, wrk 50 connections, 1 web process: req/s (worst p50 / p99 ms of 2 runs)",
             lambda f: f"{_n(_get(f, 'http', 'home_wrk_1', 'rps'))} ({_n(_get(f, 'http', 'home_wrk_1', 'p50'), 1)} /"
                       f" {_n(_get(f, 'http', 'home_wrk_1', 'p99'), 1)})",
             f"bare Starlette + 1 SQLite SELECT: {_n(_get(base_r, 'rps'))} req/s",
@@ -208,7 +208,8 @@ def render(figures: dict[str, Any]) -> str:
 
     scale_rows = []
     for label, key1, key2, field in (
-        ("home timeline req/s (wrk, 50 connections)", ("http", "home_wrk_1"), ("http", "home_wrk_2"), "rps"),
+        ("home timeline req/s (wrk, 50 connections, mean of 2 interleaved runs)", ("http", "home_wrk_1"),
+         ("http", "home_wrk_2"), "rps"),
         ("fan-out deliveries/s (10,000 personal inboxes)", ("fanout_1",), ("fanout_2",), "rate"),
         ("fan-out deliveries/s once flowing", ("fanout_1",), ("fanout_2",), "steady"),
         ("fan-out deliveries/s once flowing, deliveries analysed (diagnostic)", ("fanout_analyzed",),
@@ -234,7 +235,7 @@ def render(figures: dict[str, Any]) -> str:
                              f" states at the end {f[key]['states']}")
         for key in ("home_wrk_1", "home_wrk_2", "post_wrk"):
             non = _get(f, "http", key, "non2xx")
-            if isinstance(non, int) and non:
+            if isinstance(non, int | float) and non and not math.isnan(non):
                 notes.append(f"{name} {key}: {non} non-2xx answers")
         if "http" in f and "copy_s" in f["http"]:
             notes.append(f"{name}: working copy of the dataset made in {f['http']['copy_s']:.0f} s;"
