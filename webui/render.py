@@ -141,6 +141,17 @@ class StatusView:
             html = self.actions[key] = str(macros.status_actions(self, focus, CSRF_SLOT))
         return Markup(html.replace(CSRF_SLOT, str(escape(csrf))))  # noqa: S704 - escaped template output
 
+    def item_html(self, csrf: str, signed_in: object) -> Markup | None:
+        """The item exactly as _status.html's `status` macro renders it outside a thread's focus, from
+        its rendered parts and without the macro call (a page has up to 40 items); None when it has a
+        poll or no rendered parts, which the macro renders."""
+        if self.poll is not None or self.head_html is None or self.body_html is None:
+            return None
+        actions = self.actions_html(csrf) if signed_in else ""
+        return Markup(  # noqa: S704 - every part is escaped template output or escaped here
+            f'<article class="status" id="s-{int(self.item_id)}">\n{self.head_html}{escape(self.ago)}{self.body_html}'
+            f"{actions}</article>\n")
+
 
 CSRF_SLOT = "\x00csrf\x00"   # survives escaping, never in a page: replaced by the reader's token
 

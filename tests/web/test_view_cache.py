@@ -99,3 +99,20 @@ def test_the_shared_views_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
                                                account=account()), rc)
         assert f"n{status_id}" in view.content
     assert len(render._VIEWS) <= 16
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_an_item_reads_the_same_from_its_parts_as_from_the_macro(signed_in: bool) -> None:
+    rc = render.RenderContext(locale="fr", now_ms=1_760_000_000_000, viewer_id=1)
+    bob = account(display_name="Bob <b>&</b>", title="Lead")
+    views = [
+        render.status_view(StatusBundle(status=status(id=901, spoiler_text="CW <x>", visibility="company",
+                                                      edited_at=1_759_000_000_000, favourites_count=3),
+                                        account=bob, favourited=True), rc),
+        render.status_view(StatusBundle(status=status(id=902, reblog_of_id=903), account=account(id=8, username="eve"),
+                                        reblog=StatusBundle(status=status(id=903), account=bob)), rc),
+    ]
+    context = {"me": 1 if signed_in else None, "csrf": "tok&en"}
+    macros = render.templating.environment("fr").get_template("_status.html").make_module(context)
+    for view in views:
+        assert str(view.item_html("tok&en", context["me"])) == str(macros.status(view))
