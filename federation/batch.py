@@ -35,7 +35,10 @@ from storage import remote
 from storage.db import Database, Row
 from storage.ids import now_ms
 
-MAX_ROUND = 64   # items committed together: bounds a transaction's length (and the write lock's)
+# Items committed together. Bounds a transaction's length (and the write lock's) and the burst of
+# statements a round issues at once: 32 gave the best page latency under load, 64 the best rate
+# from one actor (more work per round's fixed costs); measured on 2 loaded cores, bench/README.md.
+MAX_ROUND = 48
 # Items prepared at once, over all the tasks sharing one `slots` semaphore. Each prepare queues
 # reads on the database's few reader connections: a web request's reads wait behind those, so
 # this bounds the latency the backlog adds to pages (and the event loop's bursts of parsing).
