@@ -149,11 +149,8 @@ def peer_addresses(plan: Plan, ports: list[int]) -> dict[str, str]:
     return {bench_fanout.host(i): f"127.0.0.1:{ports[i % len(ports)]}" for i in range(plan.instances)}
 
 
-async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bool = False) -> dict[str, Any]:
-    """Queue one Create to the announcer's followers; poll until every delivery is done or the deadline.
-
-    With `analyze` (a diagnostic, PostgreSQL): ANALYZE deliveries as soon as the expansion has
-    committed, so the claims are planned with statistics that know the queue."""
+async def _drive_fanout(url: str, expected: int, deadline: float) -> dict[str, Any]:
+    """Queue one Create to the announcer's followers; poll until every delivery is done or the deadline."""
     db = await connect(url)
     try:
         author = await accounts.get_by_uri(db, f"http://{bench_fanout.SENDER}/users/announcer")
@@ -167,9 +164,6 @@ async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bo
         done = 0
         while time.perf_counter() - start < deadline:
             await asyncio.sleep(0.1)
-            if analyze and int(await db.fetchval("SELECT COUNT(*) FROM deliveries") or 0) >= expected:
-                await db.execute("ANALYZE deliveries")
-                analyze = False
             done = int(await db.fetchval("SELECT COUNT(*) FROM deliveries WHERE state = 'done'") or 0)
             if first_at is None and done:
                 first_at, first_done = time.perf_counter() - start, done
@@ -188,19 +182,27 @@ async def _drive_fanout(url: str, expected: int, deadline: float, *, analyze: bo
 
 
 def fanout(engine: Engine, plan: Plan, shared: Shared, addresses: dict[str, str], *, processes: int,
-           shared_inboxes: bool, analyze: bool = False) -> dict[str, Any]:
-    """One post to 10,000 followers over 50 instances, delivered by `processes` `atrium worker`s."""
+           shared_inboxes: bool, diagnostic: bool = False) -> dict[str, Any]:
+    """One post to 10,000 followers over 50 instances, delivered by `processes` `atrium worker`s.
+
+    `diagnostic` (PostgreSQL): the index `deliveries_object` dropped from the copy first. Without
+    it the claim's "no earlier activity about this object queued for this inbox" check can only be
+    planned on `deliveries_inbox_object`; with it, and no statistics on a queue that just grew
+    from 0 to 10,000 rows, PostgreSQL probes `deliveries_object` and reads every queued row of
+    the post for each one (7-9 s per claim; see bench/README.md)."""
     tag = f"fanout{processes}{'s' if shared_inboxes else 'p'}"
     with engine.small(shared.fanout_source, shared.folder, tag) as url:
         if not shared_inboxes:   # each follower's own inbox: one delivery per follower
             sql(url, "UPDATE accounts SET shared_inbox_url = NULL WHERE domain IS NOT NULL")
+        if diagnostic:
+            sql(url, "DROP INDEX deliveries_object")
         expected = plan.instances if shared_inboxes else plan.instances * plan.followers_per_instance
         extra = {"ATRIUM_DOMAIN": bench_fanout.SENDER, "ATRIUM_PEERS": ",".join(addresses),
                  "ATRIUM_PEER_ADDRESSES": ",".join(f"{h}={a}" for h, a in addresses.items())}
         with workers(processes, url, shared.folder, extra=extra) as procs:
             for proc in procs:
                 proc.ready()
-            figures = asyncio.run(_drive_fanout(url, expected, plan.fanout_deadline, analyze=analyze))
+            figures = asyncio.run(_drive_fanout(url, expected, plan.fanout_deadline))
             figures["rss"] = [p.rss() for p in procs]
     return figures
 

@@ -12,7 +12,7 @@ The model (peak hour of a working day, every figure an assumption to argue with,
   database server and the load generator share the cores with Atrium, divided by 2. Reads were
   measured with 2 web processes; inbox and post throughputs with 1, so they are scaled by the same
   1 → 2 gain that the reads showed. Deliveries: the best rate measured with 1 or 2 worker
-  processes (on PostgreSQL that is the diagnostic run, see bench/README.md).
+  processes (on PostgreSQL, the diagnostic run's: see bench/README.md).
 - Plan for 60 % CPU at peak.
 """
 
@@ -38,7 +38,7 @@ class Capacity:
     reads_2: float       # the same, 2 web processes
     posts_1: float       # POST /api/v1/statuses, 1 web process
     inbox_1: float       # signed inbox POSTs accepted, 1 web process
-    deliveries: float    # fan-out deliveries/s: the best rate measured (1 or 2 worker processes, steady or not)
+    deliveries: float    # fan-out deliveries/s: the best rate measured (1 or 2 worker processes)
 
 
 @dataclass(frozen=True)
