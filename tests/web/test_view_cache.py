@@ -11,7 +11,7 @@ from server.services.statuses import PostInput, create_status
 from storage import accounts as account_store
 from storage.hydrate import StatusBundle
 from tests.webui.test_render import account, status
-from webui import render
+from webui import render, templating
 
 from .conftest import Browser, Site
 
@@ -116,3 +116,16 @@ def test_an_item_reads_the_same_from_its_parts_as_from_the_macro(signed_in: bool
     macros = render.templating.environment("fr").get_template("_status.html").make_module(context)
     for view in views:
         assert str(view.item_html("tok&en", context["me"])) == str(macros.status(view))
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("media_enabled", [True, False])
+def test_the_home_compose_form_reads_as_the_macro_renders_it(locale: str, media_enabled: bool) -> None:
+    options = {"visibilities": ("public", "company", "followers"), "poll_durations": (300, 86400),
+               "poll_slots": range(3), "media_enabled": media_enabled}
+    macros = templating.environment(locale).get_template("_compose.html").make_module({"csrf": "t&k", **options})
+    expected = str(macros.compose({"visibility": "public", "text": "", "spoiler_text": ""}, compact=True))
+    for _ in range(2):   # the second comes from the cache
+        assert str(templating.home_compose(locale, "t&k", **options)) == expected
+    assert 'value="t&amp;k"' in expected
+    assert 'value="other"' in str(templating.home_compose(locale, "other", **options))
