@@ -13,8 +13,10 @@ Concurrently, on the same event loop and database handle, as a web request would
 home timeline, `storage.timelines.home` + `hydrate.load_statuses` (40), paced at 20 reads/s.
 Its baseline is the same read with the workers idle, measured first in the same run.
 
-Two variants: every item from one actor (what the brief asks), and the same count from 100 actors
-(the inbox keeps each actor's activities in order, so one actor's backlog is processed serially).
+Two variants: every item from one actor (what the brief asks), and the same count from 100 actors.
+The inbox keeps each actor's activities about one object in order; Creates of distinct posts are
+applied in rounds, one transaction each (federation/batch.py), from one actor as from many.
+Followers' home feeds are filled after the commit by fan-out jobs, which this rate does not wait for.
 """
 
 from __future__ import annotations
