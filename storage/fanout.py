@@ -21,7 +21,10 @@ write lock, and a 10,000-follower post used to hold it for 0.5-0.8 s (bench/READ
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from . import claims, streams
@@ -77,36 +80,118 @@ def _followers_batch(job: Row, limit: int) -> tuple[str, list[Any]]:
 async def run_batch(db: Database, job_id: int, *, batch: int | None = None, lock_ms: int = LOCK_MS) -> bool:
     """One transaction: the next `batch` (default BATCH) followers get the status. True when the job
     is finished (or gone: done by another runner, or its status deleted)."""
+    return bool((await run_batches(db, [job_id], batch=batch, lock_ms=lock_ms))[job_id])
+
+
+async def run_batches(
+    db: Database, job_ids: Sequence[int], *, batch: int | None = None, lock_ms: int = LOCK_MS
+) -> dict[int, bool | None]:
+    """One transaction for the next followers of several jobs, `batch` (default BATCH) rows in all.
+
+    Concurrent posts share one transaction this way (`first_batch`): one commit and a few
+    statements instead of a transaction each. Returns, per job: True when it is finished (or gone),
+    False when it progressed, None when the row budget ran out before it (left as it was).
+    """
     batch = batch or BATCH
+    ids = sorted(set(job_ids))
+    done: dict[int, bool | None] = dict.fromkeys(ids, True)   # not found: finished by someone, or its status deleted
     async with db.transaction() as tx:
-        lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""
-        job = await tx.fetchone(f"SELECT * FROM fanout_jobs WHERE id = ?{lock}", (job_id,))
-        if job is None:
-            return True
-        # One follower more than the batch: when it is not there, this batch is the last (no empty
-        # transaction just to learn that an audience of exactly N batches is done).
-        sql, params = _followers_batch(job, batch + 1)
-        found = [int(r["account_id"]) for r in await tx.fetchall(sql, params)]
-        followers = found[:batch]
-        if followers:
-            author_id = int(job["author_id"])
+        lock = " FOR UPDATE" if tx.dialect == "postgresql" else ""   # in id order: no deadlock between runners
+        marks = ",".join("?" * len(ids))
+        jobs = await tx.fetchall(f"SELECT * FROM fanout_jobs WHERE id IN ({marks}) ORDER BY id{lock}", ids)
+        rows: list[tuple[int, int, int]] = []
+        finished: list[int] = []
+        progressed: list[tuple[int, int, int]] = []
+        budget = batch
+        for job in jobs:
+            job_id = int(job["id"])
+            if budget <= 0:
+                done[job_id] = None
+                continue
+            done[job_id] = False
+            # One follower more than the budget: when it is not there, this batch is the job's last
+            # (no empty transaction just to learn that an audience of exactly N batches is done).
+            sql, params = _followers_batch(job, budget + 1)
+            found = [int(r["account_id"]) for r in await tx.fetchall(sql, params)]
+            taken = found[:budget]
+            budget -= len(taken)
+            rows += [(follower, job_id, int(job["author_id"])) for follower in taken]
+            if len(found) <= len(taken):
+                finished.append(job_id)
+                done[job_id] = True
+            else:
+                progressed.append((taken[-1], now_ms() + lock_ms, job_id))
+        if rows:
             await tx.executemany(
-                "INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                [(follower, job_id, author_id) for follower in followers],
+                "INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows
             )
-        if len(found) <= batch:
-            await tx.execute("DELETE FROM fanout_jobs WHERE id = ?", (job_id,))
-            # The status's stream event, held back until now: the home stream asks home_feed
-            # which followers got the post, and now all of them have.
-            await streams.append(tx, "status", "update", json.dumps({"status_id": job_id}))
-            return True
-        # Renewing the lock keeps the workers off a job that is being run, and lets them take it
-        # once this runner stops renewing (it finished, released it, or died).
-        await tx.execute(
-            "UPDATE fanout_jobs SET done_through = ?, locked_until = ? WHERE id = ?",
-            (followers[-1], now_ms() + lock_ms, job_id),
-        )
-        return False
+        if finished:
+            await tx.execute(f"DELETE FROM fanout_jobs WHERE id IN ({','.join('?' * len(finished))})", finished)
+            for job_id in finished:
+                # The status's stream event, held back until now: the home stream asks home_feed
+                # which followers got the post, and now all of them have.
+                await streams.append(tx, "status", "update", json.dumps({"status_id": job_id}))
+        if progressed:
+            # Renewing the lock keeps the workers off a job that is being run, and lets them take
+            # it once this runner stops renewing (it finished, released it, or died).
+            await tx.executemany("UPDATE fanout_jobs SET done_through = ?, locked_until = ? WHERE id = ?", progressed)
+    return done
+
+
+MAX_SHARED = 32   # posts whose first batches one transaction may take (their rows: BATCH in all)
+_running: set[asyncio.Task[None]] = set()
+_first_batches: weakref.WeakKeyDictionary[Database, _FirstBatches] = weakref.WeakKeyDictionary()
+
+
+async def first_batch(db: Database, job_id: int) -> bool:
+    """The first batch of a just-committed post's job, in a transaction shared with the first
+    batches of posts committed meanwhile (one commit for all of them under load; alone, at once).
+    True when the job is finished."""
+    runner = _first_batches.get(db)
+    if runner is None:
+        runner = _first_batches[db] = _FirstBatches(db)
+    return await runner.run(job_id)
+
+
+class _FirstBatches:
+    """Requests that arrive while a transaction runs wait for the next one and share it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.waiting: dict[int, asyncio.Future[bool]] = {}
+        self.draining = False
+
+    async def run(self, job_id: int) -> bool:
+        future = self.waiting.get(job_id)
+        if future is None:
+            future = self.waiting[job_id] = asyncio.get_running_loop().create_future()
+        if not self.draining:
+            self.draining = True
+            task = asyncio.create_task(self._drain(), name="fanout:first-batches")
+            _running.add(task)
+            task.add_done_callback(_running.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                group = list(self.waiting)[:MAX_SHARED]
+                try:
+                    results = await run_batches(self.db, group)
+                except Exception as exc:   # each request sees the failure; the jobs stay for the workers
+                    for job_id in group:
+                        future = self.waiting.pop(job_id)
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for job_id in group:
+                    if results[job_id] is None:
+                        continue   # the row budget ran out before it: the next transaction
+                    future = self.waiting.pop(job_id)
+                    if not future.done():
+                        future.set_result(bool(results[job_id]))
+        finally:
+            self.draining = False
 
 
 async def run(db: Database, job_id: int, *, max_rows: int | None = None, batch: int | None = None) -> bool:

@@ -8,6 +8,7 @@ A new post's followers' home feeds are filled after that commit (`fan_out_now`, 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from storage.timelines import Viewer, can_see
 
 from .. import events
 from ..context import Context
+
+log = logging.getLogger("atrium.statuses")
 
 MAX_MEDIA = 4
 MAX_POLL_OPTIONS = 10
@@ -199,12 +202,22 @@ async def create_status(ctx: Context, author: Row, post: PostInput) -> int:
 
 async def fan_out_now(ctx: Context, status_id: int) -> None:
     """After the post's commit: its followers' home feeds, in batches (storage.fanout), up to
-    INLINE_FANOUT_ROWS followers; the rest of a bigger audience goes to the fan-out workers."""
-    if not await fanout.exists(ctx.db, status_id):
-        return  # no local follower (or a worker already finished it)
-    if await fanout.run(ctx.db, status_id, max_rows=INLINE_FANOUT_ROWS):
-        return
-    await fanout.release(ctx.db, status_id)
+    INLINE_FANOUT_ROWS followers; the rest of a bigger audience goes to the fan-out workers.
+
+    The post is committed by now, so a failure here is logged, not answered: the job stays queued
+    and the workers finish it (a 500 would make the client post again).
+    """
+    try:
+        if not await fanout.exists(ctx.db, status_id):
+            return  # no local follower (or a worker already finished it)
+        # The first batch shares its transaction with the posts committed meanwhile.
+        if await fanout.first_batch(ctx.db, status_id):
+            return
+        if await fanout.run(ctx.db, status_id, max_rows=INLINE_FANOUT_ROWS - fanout.BATCH):
+            return
+        await fanout.release(ctx.db, status_id)
+    except Exception:
+        log.exception("fan-out of status %s failed after its commit; the fan-out workers will finish it", status_id)
     runtime = ctx.extras.get("federation")
     worker = getattr(runtime, "fanout_worker", None)
     if worker is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from federation.fanout_worker import fanout_worker
 from storage import fanout, follows, statuses
 from storage.db import Database
@@ -156,3 +158,40 @@ async def test_an_audience_of_exactly_n_batches_takes_n_transactions(db: Databas
     assert await fanout.run_batch(db, post, batch=2) is False
     assert await fanout.run_batch(db, post, batch=2) is True   # it looked one follower ahead
     assert await _feed_of(db, post) == {author, *followers}
+
+
+async def test_posts_committed_together_share_their_first_fanout_transaction(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts, everyone = [], set()
+    for name in ("a", "b", "c"):
+        author, followers = await _author_with_followers(db, 3, prefix=name)
+        posts.append(await status(db, author, f"https://paris.example/s/shared-{name}"))
+        everyone.add(frozenset({author, *followers}))
+    calls: list[list[int]] = []
+    real = fanout.run_batches
+
+    async def counted(database: Database, job_ids: list[int], **kwargs: object) -> dict[int, bool | None]:
+        calls.append(sorted(job_ids))
+        return await real(database, job_ids, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fanout, "run_batches", counted)
+    assert await asyncio.gather(*(fanout.first_batch(db, post) for post in posts)) == [True, True, True]
+    assert calls == [sorted(posts)]   # one transaction for the three
+    assert {frozenset(await _feed_of(db, post)) for post in posts} == everyone
+
+
+async def test_one_shared_transaction_writes_at_most_one_batch_of_rows(db: Database) -> None:
+    first_author, first_followers = await _author_with_followers(db, 3, prefix="x")
+    second_author, _ = await _author_with_followers(db, 3, prefix="y")
+    third_author, _ = await _author_with_followers(db, 3, prefix="z")
+    first = await status(db, first_author, "https://paris.example/s/x")
+    second = await status(db, second_author, "https://paris.example/s/y")
+    third = await status(db, third_author, "https://paris.example/s/z")
+    results = await fanout.run_batches(db, [first, second, third], batch=4)
+    assert results == {first: True, second: False, third: None}
+    assert await _feed_of(db, first) == {first_author, *first_followers}
+    assert len(await _feed_of(db, second) - {second_author}) == 1
+    assert await _feed_of(db, third) == {third_author}
+    assert await fanout.run(db, second) is True and await fanout.run(db, third) is True
+    assert await fanout.pending(db) == 0
