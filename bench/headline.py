@@ -241,6 +241,13 @@ def render(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _best(f: dict[str, Any], *keys: str) -> float:
+    """The best delivery rate among runs (PostgreSQL: the shipped plan's and the diagnostic's)."""
+    rates = [float(_get(f, key, "rate")) for key in keys if key in f]
+    rates = [r for r in rates if not math.isnan(r)]
+    return max(rates) if rates else float("nan")
+
+
 def sizing_lines(figures: dict[str, Any]) -> list[str]:
     lines = [f"Users per core, model: {headline_sizing.model_text()}.", ""]
     rows = []
@@ -248,9 +255,7 @@ def sizing_lines(figures: dict[str, Any]) -> list[str]:
         cap = headline_sizing.Capacity(
             reads_1=float(_get(f, "http", "home_wrk_1", "rps")), reads_2=float(_get(f, "http", "home_wrk_2", "rps")),
             posts_1=float(_get(f, "http", "post_wrk", "rps")), inbox_1=float(_get(f, "inbox", "rps")),
-            deliveries=max(float(_get(f, key, field)) for key in ("fanout_1", "fanout_2", "fanout_diag",
-                                                                  "fanout_diag_2")
-                           for field in ("rate",) if isinstance(_get(f, key, field), float)))
+            deliveries_1=_best(f, "fanout_1", "fanout_diag"), deliveries_2=_best(f, "fanout_2", "fanout_diag_2"))
         s = headline_sizing.size(cap)
         rows.append([name, _n(s.core_ms_per_active_user_s, 1), _n(s.active_users_per_core),
                      _n(s.employees_per_core), _n(s.cores_for.get(20_000), 1)])
