@@ -157,7 +157,7 @@ class _FirstBatches:
     """Requests that arrive while a transaction runs wait for the next one and share it."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self.db = weakref.ref(db)   # not a strong one: it would keep its own key alive in _first_batches
         self.waiting: dict[int, asyncio.Future[bool]] = {}
         self.draining = False
 
@@ -177,7 +177,10 @@ class _FirstBatches:
             while self.waiting:
                 group = list(self.waiting)[:MAX_SHARED]
                 try:
-                    results = await run_batches(self.db, group)
+                    db = self.db()
+                    if db is None:
+                        raise RuntimeError("the database was closed")
+                    results = await run_batches(db, group)
                 except Exception as exc:   # each request sees the failure; the jobs stay for the workers
                     for job_id in group:
                         future = self.waiting.pop(job_id)
