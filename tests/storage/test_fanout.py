@@ -195,3 +195,27 @@ async def test_one_shared_transaction_writes_at_most_one_batch_of_rows(db: Datab
     assert await _feed_of(db, third) == {third_author}
     assert await fanout.run(db, second) is True and await fanout.run(db, third) is True
     assert await fanout.pending(db) == 0
+
+
+async def test_the_worker_runs_many_small_jobs_in_few_transactions(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    far = await remote(db, "far", "lyon.example")
+    readers = [await local(db, f"reader{n}") for n in range(3)]
+    async with db.transaction() as tx:
+        for reader in readers:
+            await follows.request(tx, reader, far, None, accept=True)
+        posts = [await statuses.create(tx, statuses.NewStatus(
+            account_id=far, uri=f"https://lyon.example/s/{n}", visibility="public", local=False)) for n in range(10)]
+    calls: list[int] = []
+    real = fanout.run_batches
+
+    async def counted(database: Database, job_ids: list[int], **kwargs: object) -> dict[int, bool | None]:
+        calls.append(len(job_ids))
+        return await real(database, job_ids, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fanout, "run_batches", counted)
+    monkeypatch.setattr(fanout, "BATCH", 12)   # four posts' rows per transaction
+    assert await fanout_worker(db).drain() == 1   # one claimed group
+    assert calls == [10, 6, 2]                     # 30 rows in three transactions, not ten
+    for post in posts:
+        assert await _feed_of(db, post) == set(readers)
+    assert await fanout.pending(db) == 0
