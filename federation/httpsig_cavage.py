@@ -47,7 +47,10 @@ _DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 
 _TOKEN = r"[0-9A-Za-z!#$%&'*+.^_`|~-]+"
 # draft-cavage-12 section 4.1 (auth-param of RFC 7235): token BWS "=" BWS ( token / quoted-string ).
-_PARAM = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:({_TOKEN})|"((?:[^"\\]|\\.)*)")[ \t]*', re.DOTALL)
+# The quoted-string is written as an unrolled loop (runs of plain characters between escapes): the
+# same language as `(?:[^"\\]|\\.)*`, but without one alternation per character, which made matching
+# the ~350-character signature value most of the time spent parsing an inbox request.
+_PARAM = re.compile(rf'[ \t]*({_TOKEN})[ \t]*=[ \t]*(?:({_TOKEN})|"([^"\\]*(?:\\.[^"\\]*)*)")[ \t]*', re.DOTALL)
 _SEPARATOR = re.compile(r",[ \t]*")
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 # SECURITY-CASES 11: a signature dated more than an hour away from our clock either way is refused.
@@ -81,12 +82,18 @@ class Headers:
         if isinstance(headers, Headers):
             self._values: dict[str, list[str]] = headers._values
             return
-        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        # A list (ASGI's headers) skips the Mapping check: an ABC isinstance is slow, and this runs
+        # for every inbox request.
+        pairs = headers if type(headers) is list else headers.items() if isinstance(headers, Mapping) else headers
         values: dict[str, list[str]] = {}
         for name, value in pairs:
             key = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
             text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-            values.setdefault(key, []).append(text)
+            found = values.get(key)
+            if found is None:
+                values[key] = [text]
+            else:
+                found.append(text)
         self._values = values
 
     def __contains__(self, name: str) -> bool:
@@ -97,6 +104,8 @@ class Headers:
         found = self._values.get(name.lower())
         if found is None:
             return None
+        if len(found) == 1:
+            return found[0].strip(" \t")
         return ", ".join(value.strip(" \t") for value in found)
 
     def count(self, name: str) -> int:
@@ -145,8 +154,11 @@ _HTTP_DATES = (
 )
 
 
+@lru_cache(maxsize=256)
 def parse_http_date(value: str) -> datetime:
-    """An aware UTC datetime from an HTTP-date; SignatureError(401) when unreadable."""
+    """An aware UTC datetime from an HTTP-date; SignatureError(401) when unreadable.
+
+    Cached: requests arriving in the same second carry the same Date (a failure is not cached)."""
     text = value.strip()
     for pattern in _HTTP_DATES:
         match = pattern.fullmatch(text)

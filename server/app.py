@@ -23,6 +23,7 @@ from storage.migrate import migrate
 from . import errors, middleware, routes_ap
 from .config import Settings
 from .context import Context, make_context
+from .inbox_fast import InboxFastPath
 from .metrics import MetricsMiddleware
 from .services.accounts import ensure_instance_actor
 
@@ -91,6 +92,8 @@ def create_app(settings: Settings, *, run_subsystems: bool = True, extras: dict[
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # Inbox POSTs are served here, ahead of the chain below (server/inbox_fast.py).
+            Middleware(InboxFastPath, settings=settings),
             Middleware(middleware.RequestIdMiddleware),
             Middleware(MetricsMiddleware),
             Middleware(middleware.SecurityHeadersMiddleware, settings=settings),
