@@ -6,10 +6,12 @@ addresses (`timelines.fan_out_to_addressees`, a few rows) and writes one `fanout
 followers per transaction, so other writes interleave: on SQLite a transaction holds the only
 write lock, and a 10,000-follower post used to hold it for 0.5-0.8 s (bench/README.md).
 
-- The poster's request runs the job right away (`run` with a row budget), so followers see the post
-  when the API answers; past the budget it `release`s the job to the workers.
+- The poster's request runs the job right away (`first_batch`, then `run` with a row budget), so
+  followers see the post when the API answers; past the budget it `release`s the job to the workers.
+  Posts committed at the same time share their first batch's transaction (`run_batches`).
 - The workers (`claim_due`, inside `atrium serve` and `atrium worker`) finish released jobs, jobs of
-  remote posts stored by the inbox, and jobs left by a crash once their lock expires.
+  remote posts stored by the inbox, and jobs left by a crash once their lock expires; a claimed
+  group of jobs shares its transactions too, BATCH rows in each.
 - Each batch reads the job's cursor inside its own transaction (and locks the row on PostgreSQL),
   so two runners of one job never redo or skip a batch; inserts are ON CONFLICT DO NOTHING anyway.
 - Deleting the status deletes its job (ON DELETE CASCADE): a later batch finds no job and stops,

@@ -219,3 +219,11 @@ async def test_the_worker_runs_many_small_jobs_in_few_transactions(db: Database,
     for post in posts:
         assert await _feed_of(db, post) == set(readers)
     assert await fanout.pending(db) == 0
+
+
+async def test_a_batch_seeks_the_followers_index_and_never_sorts_the_audience(sqlite_db: Database) -> None:
+    sql, params = fanout._followers_batch(
+        {"author_id": 1, "done_through": 0, "is_reblog": 0, "in_reply_to_account_id": 2}, 251)
+    plan = " / ".join(str(r[3]) for r in await sqlite_db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
+    assert "COVERING INDEX follows_target_follower (target_account_id=? AND state=? AND account_id>?)" in plan
+    assert "TEMP B-TREE" not in plan
