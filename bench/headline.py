@@ -1,7 +1,7 @@
 """The headline table: the same scenarios on SQLite and on PostgreSQL, one table (issue 7).
 
-    .venv/bin/python -m bench --headline          # = make bench: both engines (~7-8 min; first time +2 min)
-    .venv/bin/python -m bench.headline --full     # longer runs, fan-out to the last delivery (~15 min)
+    .venv/bin/python -m bench --headline          # = make bench: both engines (~7 min; first time +1.5 min)
+    .venv/bin/python -m bench.headline --full     # longer runs, fan-out up to 90 s each (untimed: ~20 min)
     .venv/bin/python -m bench.headline --engines postgresql
 
 For each engine: (1) signed inbox POSTs/s accepted at 50 connections, (2) fan-out deliveries/s of
@@ -195,7 +195,7 @@ def render(figures: dict[str, Any]) -> str:
             lambda f: _x(_get(f, "http", "post_wrk", "rps"), _get(base_w, "rps"))),
         row("(5) RSS MB per web process after the load: 1 process; each of 2",
             lambda f: f"{_rss(_get(f, 'http', 'rss_web_1'))}; {_rss(_get(f, 'http', 'rss_web_2'))}", "-"),
-        row("(5) RSS MB per `atrium worker` after 10,000 deliveries (each of 2)",
+        row("(5) RSS MB per `atrium worker` after its deliveries (each of 2)",
             lambda f: _rss(_get(f, "fanout_2", "rss")), "-"),
     ]
     headers = ["measure", *engines, "ceiling / baseline (same run)", *(f"{n} ÷ it" for n in engines)]
