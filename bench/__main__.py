@@ -1,4 +1,4 @@
-"""Every benchmark scenario in one command: ``python -m bench`` (``make bench``).
+"""Every benchmark scenario in one command: ``python -m bench`` (``make bench`` runs ``--headline``).
 
     python -m bench                 # full size: 50,000 accounts, 1,000,000 posts (~4-5 min; +40 s the first time)
     python -m bench --quick         # 100,000 posts (~3 min)

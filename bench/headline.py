@@ -45,7 +45,7 @@ def _load() -> float:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.headline", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--full", action="store_true", help="longer runs; fan-out runs to the last delivery")
+    parser.add_argument("--full", action="store_true", help="longer runs (15 s wrk, 30 s paced, fan-out up to 90 s)")
     parser.add_argument("--quick-dataset", action="store_true", help="100,000 posts (harness check only)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached datasets (both engines)")
     parser.add_argument("--only", default="inbox,fanout,http", help="comma-separated: inbox, fanout, http")
