@@ -8,24 +8,11 @@ from starlette.responses import Response
 from activitypub.content import normalize_hashtag
 from storage import adoption, lists, timelines
 
-from ..context import Context
 from ..errors import HTTPError
 from . import auth, filtering, params
 from .present import Presenter
 from .responses import ctx_of, paginated
 from .routing import route
-
-
-async def record_read(ctx: Context, account_id: int) -> None:
-    """Count the employee as a reader today (adoption analytics), once a day per worker, not per poll."""
-    day = adoption.day_of()
-    seen: dict[int, int] = ctx.extras.setdefault("api_reads_recorded", {})
-    if seen.get(account_id) == day:
-        return
-    if len(seen) > 100_000:
-        seen.clear()
-    seen[account_id] = day
-    await adoption.record(ctx.db, account_id, "reads")
 
 
 async def home(request: Request) -> Response:
@@ -34,7 +21,7 @@ async def home(request: Request) -> Response:
     page = params.page(params.query(request))
     ids = await timelines.home(ctx.db, who.account_id, page)
     if page.max_id is None:
-        await record_read(ctx, who.account_id)
+        await adoption.record_read(ctx.db, who.account_id)   # once a day per process, not per poll
     shown = (await filtering.for_viewer(ctx, who.account_id, "home")).statuses(
         await Presenter(ctx, who.account_id).statuses(ids))
     return paginated(request, shown, ids)
