@@ -181,6 +181,12 @@ class Fetcher:
 
     async def store_actor(self, actor: ParsedActor, *, trust_keys: bool = True) -> Row:
         """Insert or refresh the account of a parsed actor (its keys only when `trust_keys`)."""
+        row = await accounts.get(self.db, await self._store_actor(actor, trust_keys=trust_keys))
+        assert row is not None
+        return row
+
+    async def _store_actor(self, actor: ParsedActor, *, trust_keys: bool = True) -> int:
+        """store_actor without reading the row back: its account id (a key fetch needs no row)."""
         values = convert.actor_values(actor)
         if not trust_keys:
             for name in convert.KEY_FIELDS:
@@ -195,11 +201,9 @@ class Fetcher:
                 values["username"] = f"{values['username']}_{zlib.crc32(actor.id.encode()) % 10_000}"
             # else a concurrent fetch stored it first: this upsert becomes an update.
             account_id = await accounts.upsert_remote(self.db, actor.id, domain, values)
-        row = await accounts.get(self.db, account_id)
-        assert row is not None
         if actor.public_key_id and actor.public_key_pem and trust_keys:
             self._remember_key(actor.public_key_id, actor.public_key_pem, actor.id)
-        return row
+        return account_id
 
     # --- keys (for verify_request) ------------------------------------------------------------
 
@@ -265,7 +269,7 @@ class Fetcher:
             return None
         if actor.public_key_id != key_id or actor.public_key_pem is None:
             return None
-        await self.store_actor(actor)
+        await self._store_actor(actor)
         return actor.public_key_pem
 
     def _cached_key(self, key_id: str) -> str | None:
