@@ -27,6 +27,7 @@ from storage.db import Row
 from storage.ids import ms_to_min_id, now_ms
 from storage.timelines import Viewer
 
+from .api import filtering
 from .api.present import Presenter
 from .context import Context
 from .mastodon import misc
@@ -37,6 +38,9 @@ PUBLIC_STREAMS = ("public", "public:local", "public:remote", "public:media", "pu
                   "public:remote:media", "public:company")
 STATUS_STREAMS = ("user", *PUBLIC_STREAMS, "hashtag", "hashtag:local", "list", "direct")
 ALL_STREAMS = (*STATUS_STREAMS, "user:notification")
+# The filter context each stream's posts are judged in, as the matching timeline would judge them.
+FILTER_CONTEXT = {"user": "home", "list": "home", "hashtag": "public", "hashtag:local": "public",
+                  **{name: "public" for name in PUBLIC_STREAMS}}
 # Scopes a token needs for each stream (any of them).
 STREAM_SCOPES = {
     "user": ("read:statuses", "read:notifications"),
@@ -242,6 +246,7 @@ class Hub:
         if not targets:
             return
         rendered = await Presenter(self.ctx, int(row["account_id"])).notifications([row])
+        rendered = (await filtering.for_viewer(self.ctx, int(row["account_id"]), "notifications")).notifications(rendered)
         if not rendered:
             return
         payload = json.dumps(rendered[0], ensure_ascii=False)
@@ -306,6 +311,7 @@ class Hub:
         for account_id in sorted(allowed):
             key = (account_id if account_id in authors else None, profiles.get(account_id, ()))
             groups.setdefault(key, []).append(account_id)
+        viewer_filters = await filtering.ViewerFilters.load(self.ctx, sorted(allowed))
         for members in groups.values():
             presenter = Presenter(self.ctx, members[0])
             rendered = await presenter.statuses([status_id])
@@ -315,10 +321,21 @@ class Hub:
             for account_id in members:
                 for connection, sub in matches[account_id]:
                     if sub.stream != "direct":
-                        connection.push(_message(sub, event, payload))
+                        shown = self._filtered(viewer_filters, account_id, sub, rendered[0], payload)
+                        if shown is not None:
+                            connection.push(_message(sub, event, shown))
                     elif event == "update":
                         connection.push(_message(sub, "conversation", await self._conversation(
                             account_id, bundle, rendered[0])))
+
+    @staticmethod
+    def _filtered(viewer_filters: filtering.ViewerFilters, account_id: int, sub: Subscription,
+                  status_json: dict[str, Any], payload: str) -> str | None:
+        """The payload as this listener's filters leave it: unchanged, with `filtered`, or None (hidden)."""
+        kept = viewer_filters.of(account_id, FILTER_CONTEXT.get(sub.stream)).statuses([status_json])
+        if not kept:
+            return None
+        return payload if kept[0] is status_json else json.dumps(kept[0], ensure_ascii=False)
 
     async def _who_may_see(self, row: Row, account_ids: list[int]) -> set[int]:
         """The accounts (all local: streams are for our users) the visibility rule lets see `row`."""

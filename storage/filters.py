@@ -107,6 +107,25 @@ async def active_of_account(db: Executor, account_id: int, at_ms: int) -> list[F
     return await _bundles(db, rows)
 
 
+async def active_of_accounts(db: Executor, account_ids: Sequence[int], at_ms: int) -> dict[int, list[FilterBundle]]:
+    """`active_of_account` for many accounts at once (streaming renders one post for many viewers)."""
+    found: dict[int, list[FilterBundle]] = {}
+    ids = list(dict.fromkeys(account_ids))
+    for start in range(0, len(ids), 500):   # bounded IN lists
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = await db.fetchall(
+            f"SELECT * FROM custom_filters WHERE account_id IN ({marks}) AND (expires_at IS NULL OR expires_at > ?)"
+            " ORDER BY id",
+            (*chunk, at_ms),
+        )
+        for bundle in await _bundles(db, rows):
+            mine = found.setdefault(int(bundle.filter["account_id"]), [])
+            if len(mine) < MAX_FILTERS:
+                mine.append(bundle)
+    return found
+
+
 async def _bundles(db: Executor, rows: Sequence[Row]) -> list[FilterBundle]:
     if not rows:
         return []

@@ -145,3 +145,28 @@ async def for_viewer(ctx: Context, viewer_id: int | None, context: str) -> Filte
         return NO_FILTERS
     bundles = await filter_store.active_of_account(ctx.db, viewer_id, now_ms())
     return Filtering([b for b in bundles if context in b.context], viewer_id)
+
+
+class ViewerFilters:
+    """Many viewers' active filters, loaded in one go, compiled per (viewer, context) on demand.
+
+    Streaming renders a post once for a group of alike viewers, then asks this for each listener,
+    so a post reaches a listener filtered exactly as their timeline would show it.
+    """
+
+    def __init__(self, bundles: dict[int, list[FilterBundle]]) -> None:
+        self._bundles = bundles
+        self._compiled: dict[tuple[int, str], Filtering] = {}
+
+    @classmethod
+    async def load(cls, ctx: Context, viewer_ids: list[int]) -> ViewerFilters:
+        return cls(await filter_store.active_of_accounts(ctx.db, viewer_ids, now_ms()) if viewer_ids else {})
+
+    def of(self, viewer_id: int, context: str | None) -> Filtering:
+        bundles = self._bundles.get(viewer_id)
+        if not bundles or context is None:
+            return NO_FILTERS
+        key = (viewer_id, context)
+        if key not in self._compiled:
+            self._compiled[key] = Filtering([b for b in bundles if context in b.context], viewer_id)
+        return self._compiled[key]
