@@ -52,40 +52,55 @@ def _split_key(key: str) -> list[str]:
 
 
 def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """Rails-style keys → nested dicts and lists. `a[]` appends; `a[0][b]` makes {"a": {"0": {"b": …}}}."""
+    """Rails-style keys → nested dicts and lists. `a[]` appends; `a[0][b]` makes {"a": {"0": {"b": …}}};
+    `a[][b]=1&a[][c]=2&a[][b]=3` makes {"a": [{"b": 1, "c": 2}, {"b": 3}]}, as Rails reads a form
+    (Mastodon's `keywords_attributes[][keyword]`)."""
     root: dict[str, Any] = {}
     count = 0
     for key, value in pairs:
         count += 1
         if count > MAX_KEYS:
             raise HTTPError(400, "Too many parameters")
-        parts = _split_key(key)
-        node: Any = root
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            following = None if last else parts[index + 1]
-            if isinstance(node, list):
-                # `a[][b]` shapes are not used by Mastodon apps; keep the value flat.
-                if len(node) < MAX_LIST_ITEMS:
-                    node.append(value)
-                break
-            if last:
-                if part == "":
-                    break
-                node[part] = value
-                break
-            child = node.get(part)
-            if following == "":
-                if not isinstance(child, list):
-                    child = node[part] = []
-                if index + 1 == len(parts) - 1:
-                    if len(child) < MAX_LIST_ITEMS:
-                        child.append(value)
-                    break
-            elif not isinstance(child, dict):
+        _place(root, _split_key(key), value)
+    return root
+
+
+def _place(root: dict[str, Any], parts: list[str], value: Any) -> None:
+    node: dict[str, Any] = root
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        if part == "":
+            return   # `[]` with nothing to append to: ignored
+        if index == len(parts) - 1:
+            node[part] = value
+            return
+        following = parts[index + 1]
+        child = node.get(part)
+        if following != "":
+            if not isinstance(child, dict):
                 child = node[part] = {}
             node = child
-    return root
+            index += 1
+            continue
+        if not isinstance(child, list):
+            child = node[part] = []
+        if index + 1 == len(parts) - 1:          # `a[]`: append the value
+            if len(child) < MAX_LIST_ITEMS:
+                child.append(value)
+            return
+        # `a[][b]`: into the last element, or a new one when it already has `b` (Rails' rule).
+        name = parts[index + 2]
+        if name == "":
+            return   # `a[][]` is no shape any client sends
+        if child and isinstance(child[-1], dict) and name not in child[-1]:
+            node = child[-1]
+        elif len(child) < MAX_LIST_ITEMS:
+            node = {}
+            child.append(node)
+        else:
+            return
+        index += 2
 
 
 def _check_json(value: Any, depth: int = 0) -> None:

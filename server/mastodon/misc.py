@@ -20,7 +20,7 @@ def application(app: Row, *, with_secret: str | None = None, scopes: list[str] |
         "scopes": scopes if scopes is not None else app["scopes"].split(),
         "redirect_uri": "\n".join(redirect_uris),
         "redirect_uris": redirect_uris,
-        # Web push is not offered: clients treat an empty key as "no push".
+        # Filled by the route (server/api/apps.py): the VAPID key lives with the Web Push service.
         "vapid_key": "",
     }
     if with_secret is not None:

@@ -4,6 +4,7 @@ hide → dropped) in the home, public, thread, account and notifications context
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -77,6 +78,18 @@ async def test_v2_filter_crud_with_keywords_and_statuses(api: Api, alice: httpx.
 
     assert (await alice.delete(f"/api/v2/filters/{fid}")).json() == {}
     assert (await alice.get("/api/v2/filters")).json() == []
+
+
+async def test_v2_filter_from_a_form_with_keywords(alice: httpx.AsyncClient) -> None:
+    # Interleaved, as a browser or Mastodon.py's form encoder sends an array of objects
+    form = urlencode([("title", "Form"), ("context[]", "home"),
+                      ("keywords_attributes[][keyword]", "dragon"), ("keywords_attributes[][whole_word]", "true"),
+                      ("keywords_attributes[][keyword]", "wyvern"), ("keywords_attributes[][whole_word]", "false")])
+    response = await alice.post("/api/v2/filters", content=form,
+                                headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200, response.text
+    assert [(k["keyword"], k["whole_word"]) for k in response.json()["keywords"]] == [
+        ("dragon", True), ("wyvern", False)]
 
 
 async def test_v2_validation(alice: httpx.AsyncClient) -> None:

@@ -23,6 +23,17 @@ def test_rails_style_keys_become_nested_values() -> None:
     assert params.ids("media_ids") == [1, 2]
 
 
+def test_arrays_of_objects_as_rails_reads_a_form() -> None:
+    # Mastodon's filter form: keywords_attributes[][keyword]=…&keywords_attributes[][whole_word]=…
+    pairs = [("keywords_attributes[][keyword]", "dragon"), ("keywords_attributes[][whole_word]", "true"),
+             ("keywords_attributes[][keyword]", "#got"), ("keywords_attributes[][whole_word]", "false"),
+             ("keywords_attributes[][keyword]", "spoiler")]
+    assert nest(pairs)["keywords_attributes"] == [
+        {"keyword": "dragon", "whole_word": "true"}, {"keyword": "#got", "whole_word": "false"}, {"keyword": "spoiler"}]
+    many = nest([("k[][x]", str(i)) for i in range(400)])
+    assert len(many["k"]) == MAX_LIST_ITEMS
+
+
 def test_malformed_bracket_keys_stay_flat() -> None:
     assert nest([("a[b", "1"), ("c]d[", "2"), ("e[f]g", "3")]) == {"a[b": "1", "c]d[": "2", "e[f]g": "3"}
 
