@@ -79,6 +79,67 @@ _SQLITE_PRAGMAS = (
 )
 
 
+# The functions below run on a connection's own thread (aiosqlite's worker), each in one hop: the
+# cursor is created, run, drained and closed there. Closing it there matters: a cursor dropped on
+# the event loop's thread resets its statement (cached, so shared by every cursor running the same
+# SQL) there, possibly while the connection's thread runs that statement for another caller of the
+# same transaction ("bad parameter or other API misuse", seen with federation.batch). Closed in
+# `finally`, a cursor an exception's traceback keeps alive holds no statement any more.
+
+
+def _run_fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    cursor = conn.cursor()
+    try:
+        return cursor.execute(sql, params).fetchall()
+    finally:
+        cursor.close()
+
+
+def _run_fetchone(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    cursor = conn.cursor()
+    try:
+        return cursor.execute(sql, params).fetchone()
+    finally:
+        cursor.close()
+
+
+def _run_execute(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    cursor = conn.cursor()
+    try:
+        return cursor.execute(sql, params).rowcount
+    finally:
+        cursor.close()
+
+
+def _run_executemany(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    cursor = conn.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    cursor = conn.cursor()
+    try:
+        cursor.executescript(script)
+    finally:
+        cursor.close()
+
+
+def _run_pragmas(conn: sqlite3.Connection) -> None:
+    for pragma in _SQLITE_PRAGMAS:
+        _run_fetchall(conn, pragma, ())
+
+
+async def _hop(conn: aiosqlite.Connection, fn: Any, *args: Any) -> Any:
+    """Run `fn(sqlite3_connection, *args)` on `conn`'s thread: one hop. `Connection._execute` is
+    aiosqlite's own queue to that thread (every public method goes through it; pinned by
+    tests/storage/test_db_hops.py); its public helpers cost two hops per statement, or leave the
+    cursor to the event loop's thread."""
+    return await conn._execute(fn, conn._conn, *args)
+
+
 class _SQLiteExecutor:
     dialect = "sqlite"
 
@@ -86,13 +147,10 @@ class _SQLiteExecutor:
         self._conn = conn
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+        return await _hop(self._conn, _run_fetchall, sql, tuple(params))
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        rows = await self._conn.execute_fetchall(sql, tuple(params))
-        for row in rows:
-            return row
-        return None
+        return await _hop(self._conn, _run_fetchone, sql, tuple(params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -100,23 +158,15 @@ class _SQLiteExecutor:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         try:
-            cursor = await self._conn.execute(sql, tuple(params))
+            return await _hop(self._conn, _run_execute, sql, tuple(params))
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-        count = cursor.rowcount
-        await cursor.close()
-        return count
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         try:
-            cursor = await self._conn.executemany(sql, [tuple(r) for r in rows])
+            await _hop(self._conn, _run_executemany, sql, [tuple(r) for r in rows])
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
-        # Closed on the connection's thread. Merely dropped, the cursor would reset its statement
-        # (cached, so shared by every cursor running the same SQL) from the event loop's thread,
-        # possibly while the connection's thread runs that statement for another caller of the
-        # same transaction ("bad parameter or other API misuse", seen with federation.batch).
-        await cursor.close()
 
 
 class SQLiteDatabase(_SQLiteExecutor):
@@ -134,8 +184,7 @@ class SQLiteDatabase(_SQLiteExecutor):
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        for pragma in _SQLITE_PRAGMAS:
-            await conn.execute(pragma)
+        await _hop(conn, _run_pragmas)
         return conn
 
     async def open(self) -> SQLiteDatabase:
@@ -174,21 +223,21 @@ class SQLiteDatabase(_SQLiteExecutor):
     async def executescript(self, script: str) -> None:
         assert self._writer is not None
         async with self._write_lock:
-            await self._writer.executescript(script)
+            await _hop(self._writer, _run_script, script)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SQLiteExecutor]:
         """A write transaction (BEGIN IMMEDIATE): everything inside commits together or not at all."""
         assert self._writer is not None, "database is not open"
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            await _hop(self._writer, _run_execute, "BEGIN IMMEDIATE", ())
             try:
                 yield _SQLiteExecutor(self._writer)
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await _hop(self._writer, _run_execute, "ROLLBACK", ())
                 raise
             else:
-                await self._writer.execute("COMMIT")
+                await _hop(self._writer, _run_execute, "COMMIT", ())
 
     async def close(self) -> None:
         for reader in self._readers:
