@@ -94,6 +94,7 @@ def create_app(settings: Settings, *, run_subsystems: bool = True, extras: dict[
         middleware=[
             # Inbox POSTs are served here, ahead of the chain below (server/inbox_fast.py).
             Middleware(InboxFastPath, settings=settings),
+            Middleware(middleware.FreezeAfterStartupMiddleware),   # lifespan only: gc.freeze() once started
             Middleware(middleware.RequestIdMiddleware),
             Middleware(MetricsMiddleware),
             Middleware(middleware.SecurityHeadersMiddleware, settings=settings),
