@@ -1,13 +1,13 @@
 """Thread hops of the SQLite backend: storage/db.py of two source trees, alternated in one run.
 
     git archive <commit> | tar -x -C /tmp/before
-    .venv/bin/python -m bench.bench_db_hops /tmp/before [--rounds 3] [-n 5000] [--posting]
+    .venv/bin/python -m bench.bench_db_hops /tmp/before [--rounds 3] [-n 5000] [--posting [--posts 100]]
 
 Per round and per tree (each tree's storage/db.py loaded as its own module; both share this
 process, its aiosqlite and the machine's load): N sequential `fetchval("SELECT 1")`, N/20 write
 transactions of 12 statements shaped like a post's (inserts, an executemany, reads, an update),
-and with --posting the (4b) bench of bench.bench_posting on the quick dataset (the tree's
-`connect` patched in). Every figure comes with the hops it cost: calls queued to aiosqlite's
+and with --posting (4b)'s create_status (bench.bench_posting) on copies of the quick dataset, by
+authors with no and with 100 local followers. Every figure comes with the hops it cost: calls queued to aiosqlite's
 per-connection threads, counted at `aiosqlite.Connection._execute`. Read the ratios, not the
 absolute times: the machine is shared.
 """
@@ -124,24 +124,49 @@ async def micro(trees: dict[str, ModuleType], folder: Path, n: int) -> dict[tupl
             await db.close()
 
 
-async def posting(module: ModuleType, folder: Path, budget: float) -> dict[str, tuple[float, float, float]]:
-    from . import bench_posting, dataset
+async def posting(trees: dict[str, ModuleType], folder: Path, posts: int) -> dict[tuple[str, str], tuple[float, ...]]:
+    """(4b)'s create_status (bench.bench_posting), both trees on their own copy of the quick dataset
+    at once, in alternating chunks of 5 posts; the fan-out jobs a post leaves run outside the timing."""
+    from server.config import Settings
+    from server.context import make_context
+    from server.services.statuses import PostInput, create_status
+    from storage import accounts as account_store
+
+    from . import dataset
+    from .bench_posting import _finish_jobs
+    from .servers import SECRET_KEY
 
     data = dataset.cached(dataset.QUICK, log=False)
-    db_path = dataset.working_copy(data, folder / "posting")
-    original = bench_posting.connect
-    bench_posting.connect = module.connect
-    HOPS[0] = 0
+    opened: dict[str, tuple[Any, Any]] = {}
     try:
-        result = await bench_posting.run(data, db_path, folder / "posting", budget=budget)
+        for name, module in trees.items():
+            db_path = dataset.working_copy(data, folder / f"posting-{name}")
+            settings = Settings(domain=dataset.DOMAIN, scheme="http", database_url=f"sqlite:///{db_path}",
+                                secret_key=SECRET_KEY, data_dir=db_path.parent, run_workers=False)
+            db = await module.connect(settings.database_url)
+            opened[name] = (make_context(settings, db), db)
+        sums: dict[tuple[str, str], list[float]] = {}
+        for label, account_id in (("no followers", data.newcomer_id), ("100 local followers", data.posters[0])):
+            what = f"(4b) create_status, author with {label}"
+            authors = {}
+            for name, (ctx, db) in opened.items():
+                authors[name] = await account_store.get(db, account_id)
+                await create_status(ctx, authors[name], PostInput(text="warm-up #topic1"))
+                await _finish_jobs(db)
+            for c in range(max(1, posts // 5)):
+                for name in (list(opened) if c % 2 == 0 else list(reversed(opened))):
+                    ctx, db = opened[name]
+                    fig = await timed(5, lambda i, ctx=ctx, author=authors[name]: create_status(
+                        ctx, author, PostInput(text=f"Bench post {i} from the sync #topic1")))
+                    HOPS[0] = 0
+                    await _finish_jobs(db)
+                    total = sums.setdefault((what, name), [0.0, 0.0, 0.0, 0.0])
+                    for k, v in enumerate((fig[0], fig[1], fig[2] + HOPS[0] / 5, 1.0)):
+                        total[k] += v
+        return {key: (w / k, c / k, h / k) for key, (w, c, h, k) in sums.items()}
     finally:
-        bench_posting.connect = original
-    if result.error:
-        raise RuntimeError(result.error)
-    posts = sum(lat.count + 1 for _, _, lat in result.rows)     # + each author's warm-up post
-    hops_per_post = HOPS[0] / posts                                  # the workers' fan-out included
-    return {f"(4b) {label}: mean": (lat.mean * 1000, float("nan"), hops_per_post if i == 0 else float("nan"))
-            for i, (label, _, lat) in enumerate(result.rows)}
+        for _, db in opened.values():
+            await db.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-n", type=int, default=5000, help="sequential SELECT 1 per round (transactions: n/20)")
     parser.add_argument("--posting", action="store_true", help="also (4b) create_status on the quick dataset")
-    parser.add_argument("--budget", type=float, default=4.0, help="(4b) seconds per author at most")
+    parser.add_argument("--posts", type=int, default=100, help="(4b) posts per author, tree and round")
     args = parser.parse_args(argv)
     n = max(100, min(args.n, 200_000))
     trees = {"before": load_db_module(args.before.resolve()), "after": current_db}
@@ -164,25 +189,23 @@ def main(argv: list[str] | None = None) -> int:
             for key, fig in asyncio.run(micro(trees, round_folder, n)).items():
                 samples.setdefault(key, []).append(fig)
             if args.posting:
-                order = list(trees.items()) if round_no % 2 == 0 else list(reversed(trees.items()))
-                for name, module in order:
-                    for what, fig in asyncio.run(posting(module, round_folder, args.budget)).items():
-                        samples.setdefault((what, name), []).append(fig)
+                for key, fig in asyncio.run(posting(trees, round_folder, max(5, min(args.posts, 2000)))).items():
+                    samples.setdefault(key, []).append(fig)
             print(f"round {round_no} done", file=sys.stderr, flush=True)
     finally:
         aiosqlite.Connection._execute = _real_execute   # type: ignore[method-assign]
         shutil.rmtree(folder, ignore_errors=True)
     whats = list(dict.fromkeys(what for what, _ in samples))
-    print(f"{'median of ' + str(args.rounds) + ' rounds, per call':<48} {'wall µs before':>14} {'after':>9} {'ratio':>6}"
+    print(f"{'median of ' + str(args.rounds) + ' rounds, per call':<56} {'wall µs before':>14} {'after':>9} {'ratio':>6}"
           f" {'CPU µs before':>14} {'after':>9} {'ratio':>6} {'hops before':>12} {'after':>6}")
     for what in whats:
         before, after = samples[(what, "before")], samples[(what, "after")]
         wb, wa = (statistics.median(s[0] for s in side) for side in (before, after))
         cb, ca = (statistics.median(s[1] for s in side) for side in (before, after))
-        print(f"{what:<48} {wb:>14,.1f} {wa:>9,.1f} {wa / wb:>6.2f} {cb:>14,.1f} {ca:>9,.1f} {ca / cb:>6.2f}"
+        print(f"{what:<56} {wb:>14,.1f} {wa:>9,.1f} {wa / wb:>6.2f} {cb:>14,.1f} {ca:>9,.1f} {ca / cb:>6.2f}"
               f" {before[0][2]:>12.1f} {after[0][2]:>6.1f}")
-    print("(hops: calls queued to aiosqlite's connection threads per call; for (4b), per post over the whole run,"
-          " fan-out workers included; CPU: all the process's threads)")
+    print("(hops: calls queued to aiosqlite's connection threads per call; for (4b), per post,"
+          " its fan-out jobs included; CPU: all the process's threads)")
     return 0
 
 
