@@ -1,10 +1,12 @@
 """(F-a) Signed inbox POSTs per second against a real `atrium serve`, as a ratio to a ceiling.
 
-    .venv/bin/python -m bench.bench_inbox            # reduced size (~1.5 min)
-    .venv/bin/python -m bench.bench_inbox --full     # bigger request pools, longer runs (~3 min)
+    .venv/bin/python -m bench.bench_inbox            # reduced size (~2 min)
+    .venv/bin/python -m bench.bench_inbox --full     # bigger request pools, longer runs (~3.5 min)
 
 - Ceiling: bench/federation_ceiling_app.py under uvicorn (one worker): Digest + one RSA-2048
-  verify, answer 202. Measured in the same run with the same pre-signed requests.
+  verify, answer 202. Measured in the same run with the same pre-signed requests: the ceiling and
+  Atrium (keys cached) are both up and measured in turn, twice, each ratio against the ceiling run
+  just before it (the load on a shared machine moves within a minute).
 - Atrium, keys cached: `atrium serve` (one worker, SQLite, federation workers off so only the
   receiving path is measured) with the sending actors stored as remote accounts with their public
   keys and their host allowlisted (ATRIUM_PEERS). POST /inbox: verify, origin checks,
@@ -46,6 +48,7 @@ class Size:
     miss_pool: int = 5_000    # pre-signed requests, one new actor each
     seconds: int = 8          # per wrk run
     connections: int = 50
+    rounds: int = 2           # ceiling and keys-cached runs, alternated
 
 
 QUICK = Size()
@@ -99,37 +102,46 @@ def run(size: Size, folder: Path) -> Result:
     pool = folder / "pool-cached.tsv"
     signed_s = presign(f"http://{DOMAIN}/inbox", private_pem, _items(SENDER, names, size.pool, "c"), pool)
 
-    # Ceiling: digest + one RSA verify, same requests.
+    # Ceiling (digest + one RSA verify, same requests) and Atrium with its keys cached (the actors are
+    # known remote accounts on an allowlisted host), both up at once and measured in turn, `rounds`
+    # times: on a shared machine the load moves within a minute, so each ratio compares runs made
+    # back to back rather than a ceiling measured before everything else.
     env = {**servers.atrium_env(folder / "unused.db", folder), "BENCH_PUBLIC_KEY_FILE": str(key_file)}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-    ceiling_server = servers._start("ceiling", [sys.executable, "-m", "uvicorn", "bench.federation_ceiling_app:app",
-                                                "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning",
-                                                "--no-access-log"], env, folder, "/ready", 60.0)
-    try:
-        wrk_pool(ceiling_server.base_url, "/inbox", pool, connections=size.connections, seconds=2)  # warm-up
-        ceiling = wrk_pool(ceiling_server.base_url, "/inbox", pool, connections=size.connections,
-                           seconds=size.seconds)
-    finally:
-        ceiling_server.stop()
-    result.rows.append(["ceiling: bare Starlette, digest + 1 RSA-2048 verify", ceiling["rps"], ceiling["p50"],
-                        ceiling["p99"], ceiling["non2xx"], "-", "1.00", "-"])
-
-    # Atrium, keys cached: the actors are known remote accounts on an allowlisted host.
     db_path = folder / "inbox.db"
     migrated(db_path)
     with sqlite3.connect(db_path) as conn:
         insert_remote_accounts(conn, [(SENDER, name, f"http://{SENDER}/inbox", public_pem) for name in names])
-    server = _atrium(db_path, folder, [SENDER], {})
+    ceiling_server = servers._start("ceiling", [sys.executable, "-m", "uvicorn", "bench.federation_ceiling_app:app",
+                                                "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning",
+                                                "--no-access-log"], env, folder, "/ready", 60.0)
+    ceilings: list[dict[str, Any]] = []
     try:
-        ours = wrk_pool(server.base_url, "/inbox", pool, connections=size.connections, seconds=size.seconds)
+        server = _atrium(db_path, folder, [SENDER], {})
+        try:
+            for base in (ceiling_server.base_url, server.base_url):   # warm-up
+                wrk_pool(base, "/inbox", pool, connections=size.connections, seconds=2)
+            for round_no in range(1, size.rounds + 1):
+                ceiling = wrk_pool(ceiling_server.base_url, "/inbox", pool, connections=size.connections,
+                                   seconds=size.seconds)
+                ours = wrk_pool(server.base_url, "/inbox", pool, connections=size.connections, seconds=size.seconds)
+                ceilings.append(ceiling)
+                share = ours["rps"] / ceiling["rps"] if ceiling["rps"] else float("nan")
+                result.rows.append([f"ceiling, round {round_no}: bare Starlette, digest + 1 RSA-2048 verify",
+                                    ceiling["rps"], ceiling["p50"], ceiling["p99"], ceiling["non2xx"], "-", "1.00", "-"])
+                result.rows.append([f"**Atrium `POST /inbox`, keys cached**, round {round_no}", ours["rps"], ours["p50"],
+                                    ours["p99"], ours["non2xx"], "-", f"{share:.2f}", ">= 0.40, p99 <= 50 ms"])
+                if ours["non2xx"]:
+                    result.notes.append(f"keys cached, round {round_no}: {ours['non2xx']} non-2xx answers;"
+                                        f" wrk said: {ours['raw'][-300:]}")
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        ceiling_server.stop()
     stored = _count(db_path, "SELECT COUNT(*) FROM inbox_items")
-    share = ours["rps"] / ceiling["rps"] if ceiling["rps"] else float("nan")
-    result.rows.append(["**Atrium `POST /inbox`, keys cached**", ours["rps"], ours["p50"], ours["p99"],
-                        ours["non2xx"], stored, f"{share:.2f}", ">= 0.40, p99 <= 50 ms"])
-    if ours["non2xx"]:
-        result.notes.append(f"keys cached: {ours['non2xx']} non-2xx answers; wrk said: {ours['raw'][-300:]}")
+    result.notes.append(f"keys cached: {stored:,} new rows stored over the rounds (the rest were replays: verified,"
+                        " then deduplicated)")
+    ceiling = max(ceilings, key=lambda c: c["rps"])   # the miss run is compared with the best ceiling
 
     # Atrium, key-cache miss: a new actor per request, fetched from a loopback peer.
     (peer_port,) = free_ports(1)
