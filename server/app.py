@@ -50,7 +50,7 @@ def _route_modules() -> list[list[BaseRoute]]:
 def _subsystems() -> list[Subsystem]:
     found: list[Subsystem] = []
     for name in ("server.ops_wiring", "server.registry_wiring", "server.federation_wiring", "server.streaming_wiring",
-                 "server.scheduled_wiring", "server.push_wiring"):
+                 "server.loops_wiring"):
         try:
             module = __import__(name, fromlist=["start"])
         except ModuleNotFoundError as exc:
