@@ -4,8 +4,9 @@ converge with a bounded poll (the instances' own workers deliver; nothing is moc
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +49,25 @@ def start_company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, extra_en
         instances[name] = start_instance(name, tmp_path, users=users, env=env, host=sites[name].host,
                                          port=sites[name].port, serve_args=serve_args, tls_ca=tls_ca)
     return instances
+
+
+# The three subsidiaries most scenarios use: one colleague each.
+THREE_SUBSIDIARIES = {
+    "paris": [UserSpec("alice", department="Sales")],
+    "lyon": [UserSpec("bob", department="Engineering")],
+    "montreal": [UserSpec("carol", department="Support")],
+}
+
+
+@contextlib.contextmanager
+def running_company(tmp_path: Path, layout: dict[str, list[UserSpec]], **options: Any) -> Iterator[dict[str, Instance]]:
+    """`start_company` for a `with` block (or a fixture): every instance is stopped at the end."""
+    instances = start_company(tmp_path, layout, **options)
+    try:
+        yield instances
+    finally:
+        for instance in instances.values():
+            instance.stop()
 
 
 @dataclass

@@ -8,18 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.federation_rig import employee, eventually, start_company
+from tests.e2e.federation_rig import employee, eventually, running_company
 from tests.rig import Instance, UserSpec
 
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[dict[str, Instance]]:
-    instances = start_company(tmp_path, {"paris": [UserSpec("alice")], "lyon": [UserSpec("bob"), UserSpec("carol")]})
-    try:
+    with running_company(tmp_path, {"paris": [UserSpec("alice")], "lyon": [UserSpec("bob"), UserSpec("carol")]}) as instances:
         yield instances
-    finally:
-        for instance in instances.values():
-            instance.stop()
 
 
 def test_removing_a_remote_follower_and_following_a_hashtag(pair: dict[str, Instance]) -> None:

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.federation_rig import employee, eventually, start_company
+from tests.e2e.federation_rig import employee, eventually, running_company
 from tests.rig import ATRIUM, UserSpec
 
 POSTS = 1000
@@ -50,17 +50,13 @@ def _bob_follows_the_authors(paris, lyon):
 
 @pytest.fixture
 def pair(tmp_path):
-    instances = start_company(
+    with running_company(
         tmp_path,
         {"paris": [UserSpec(name) for name in AUTHORS], "lyon": [UserSpec("bob")]},
         # Short claim locks so that a crashed worker's claims are taken again within the test.
         extra_env={"ATRIUM_CLAIM_LOCK_SECONDS": "5", "ATRIUM_RETRY_BASE_SECONDS": "1"},
-    )
-    try:
+    ) as instances:
         yield instances
-    finally:
-        for instance in instances.values():
-            instance.stop()
 
 
 def test_kill_9_with_a_thousand_deliveries_queued_loses_nothing_and_duplicates_nothing(pair):

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.federation_rig import employee, eventually, start_company
-from tests.rig import UserSpec
+from tests.e2e.federation_rig import THREE_SUBSIDIARIES, employee, eventually, running_company
 
 
 @pytest.fixture
 def company(tmp_path):
-    instances = start_company(tmp_path, {
-        "paris": [UserSpec("alice", department="Sales")],
-        "lyon": [UserSpec("bob", department="Engineering")],
-        "montreal": [UserSpec("carol", department="Support")],
-    })
-    try:
+    with running_company(tmp_path, THREE_SUBSIDIARIES) as instances:
         yield instances
-    finally:
-        for instance in instances.values():
-            instance.stop()
 
 
 def test_colleagues_on_three_instances_follow_post_reply_boost_like_edit_and_delete(company):

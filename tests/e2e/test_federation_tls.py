@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.e2e.federation_rig import Site, employee, eventually, start_company
+from tests.e2e.federation_rig import THREE_SUBSIDIARIES, Site, employee, eventually, running_company
 from tests.e2e.test_federation_three_instances import colleagues_follow_post_reply_boost_like_edit_and_delete
 from tests.rig import UserSpec, free_port, start_instance
 
@@ -58,26 +58,19 @@ def _certificates(tmp_path: Path, sites: dict[str, Site]) -> tuple[str, dict[str
 
 
 def _company(tmp_path: Path, layout: dict[str, list[UserSpec]], *, untrusting: tuple[str, ...] = ()):
+    """The company by name over TLS, as a `with` block that stops every instance."""
     sites = {name: _site(name) for name in layout}
     ca_file, tls_env = _certificates(tmp_path, sites)
     for name in untrusting:
         tls_env[name]["ATRIUM_CA_FILE"] = ""  # this one is not given the company CA
-    return start_company(tmp_path, layout, sites=sites, tls_ca=ca_file, per_instance_env=tls_env,
-                         extra_env={"ATRIUM_SCHEME": "https", "ATRIUM_CA_FILE": ca_file})
+    return running_company(tmp_path, layout, sites=sites, tls_ca=ca_file, per_instance_env=tls_env,
+                           extra_env={"ATRIUM_SCHEME": "https", "ATRIUM_CA_FILE": ca_file})
 
 
 @pytest.fixture
 def company_by_name(tmp_path):
-    instances = _company(tmp_path, {
-        "paris": [UserSpec("alice", department="Sales")],
-        "lyon": [UserSpec("bob", department="Engineering")],
-        "montreal": [UserSpec("carol", department="Support")],
-    })
-    try:
+    with _company(tmp_path, THREE_SUBSIDIARIES) as instances:
         yield instances
-    finally:
-        for instance in instances.values():
-            instance.stop()
 
 
 def test_three_instances_federate_by_name_over_tls(company_by_name):
@@ -104,9 +97,8 @@ def test_three_instances_federate_by_name_over_tls(company_by_name):
 
 def test_an_instance_without_the_company_ca_refuses_its_peers_certificates(tmp_path):
     # Given lyon was not given the company CA (paris was)
-    company = _company(tmp_path, {"paris": [UserSpec("alice")], "lyon": [UserSpec("bob")]}, untrusting=("lyon",))
-    paris, lyon = company["paris"], company["lyon"]
-    try:
+    with _company(tmp_path, {"paris": [UserSpec("alice")], "lyon": [UserSpec("bob")]}, untrusting=("lyon",)) as company:
+        paris, lyon = company["paris"], company["lyon"]
         alice, bob = employee(paris, "alice"), employee(lyon, "bob")
         # When bob looks alice up, lyon finds no one: paris's certificate is not trusted
         found = bob.get("/api/v2/search", q=f"@alice@{paris.domain}", resolve="true", type="accounts")["accounts"]
@@ -126,9 +118,6 @@ def test_an_instance_without_the_company_ca_refuses_its_peers_certificates(tmp_p
         with sqlite3.connect(paris.database_path) as db:
             assert db.execute("SELECT count(*) FROM inbox_items").fetchone()[0] == 0
         assert alice.get("/api/v1/timelines/public") == []
-    finally:
-        for instance in company.values():
-            instance.stop()
 
 
 def test_serve_speaks_tls_with_the_certificate_given_on_the_command_line(tmp_path):
