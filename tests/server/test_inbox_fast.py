@@ -65,3 +65,19 @@ def test_an_unexpected_failure_is_a_json_500_with_the_request_id_never_a_traceba
     request_id = response.headers["x-request-id"]
     assert response.json() == {"error": f"Something went wrong on our side (request {request_id})"}
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_the_starlette_routes_give_the_same_answers_as_the_lean_path(client):
+    # Without the lean path in front (an app built from the route tables alone), the same handler
+    # core answers: same statuses and bodies.
+    from starlette.applications import Starlette
+
+    from server import errors
+
+    bare = Starlette(routes=routes_federation.routes, exception_handlers={errors.HTTPError: errors.handle_http_error})
+    bare.state.ctx = client.app.state.ctx
+    with TestClient(bare, base_url="http://paris.test") as direct:
+        for path, status in (("/inbox", 503), ("/users/nobody/inbox", 404), ("/actor/inbox", 503)):
+            lean, routed = client.post(path, content=b"{}"), direct.post(path, content=b"{}")
+            assert (lean.status_code, lean.json()) == (routed.status_code, routed.json())
+            assert lean.status_code == status
