@@ -8,6 +8,8 @@ whom the author blocks.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .db import Executor, Row
 from .ids import new_id, now_ms
 from .pagination import Page, fetch_page
@@ -76,18 +78,27 @@ async def fan_out(tx: Executor, *, status_id: int, author_id: int, visibility: s
     One statement, in the post's transaction; the author's own feed and followers' feeds are filled
     elsewhere (ON CONFLICT DO NOTHING keeps one row per reader either way).
     """
-    if visibility not in FANNED_OUT:
+    found = fan_out_select(status_id=status_id, author_id=author_id, visibility=visibility)
+    if found is None:
         return
-    await tx.execute(
-        "INSERT INTO home_feed (account_id, status_id, author_id)"
-        " SELECT DISTINCT tf.account_id, CAST(? AS BIGINT), CAST(? AS BIGINT)"
+    select, params = found
+    await tx.execute(f"INSERT INTO home_feed (account_id, status_id, author_id) {select} ON CONFLICT DO NOTHING", params)
+
+
+def fan_out_select(*, status_id: int, author_id: int, visibility: str) -> tuple[str, tuple[Any, ...]] | None:
+    """The SELECT of `fan_out`'s feed rows (account_id, status_id, author_id), or None when the
+    visibility is not fanned out: storage.statuses.create inserts it with the addressees' rows, in
+    one statement. Reads `status_tags`, so it runs after the post's tags are linked."""
+    if visibility not in FANNED_OUT:
+        return None
+    return (
+        "SELECT DISTINCT tf.account_id, CAST(? AS BIGINT), CAST(? AS BIGINT)"
         " FROM status_tags st JOIN tag_follows tf ON tf.tag_id = st.tag_id"
         " JOIN accounts a ON a.id = tf.account_id"
         " WHERE st.status_id = ? AND a.domain IS NULL AND a.suspended_at IS NULL AND tf.account_id <> ?"
         " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = tf.account_id AND b.target_account_id = ?)"
         " OR (b.account_id = ? AND b.target_account_id = tf.account_id))"
         " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = tf.account_id AND m.target_account_id = ?"
-        " AND (m.expires_at IS NULL OR m.expires_at > ?))"
-        " ON CONFLICT DO NOTHING",
+        " AND (m.expires_at IS NULL OR m.expires_at > ?))",
         (status_id, author_id, status_id, author_id, author_id, author_id, author_id, now_ms()),
     )

@@ -8,6 +8,7 @@ kind of thing whatever the number of statuses: no N+1 queries on the hot path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +50,13 @@ def row_values(row: Row) -> tuple[Any, ...]:
     return tuple(values()) if callable(values) else tuple(row)
 
 
-async def load_statuses(db: Executor, status_ids: list[int], viewer_id: int | None = None) -> list[StatusBundle]:
-    """Bundles for `status_ids`, in the same order, skipping ids that no longer exist."""
+async def load_statuses(
+    db: Executor, status_ids: list[int], viewer_id: int | None = None, *, known_accounts: Iterable[Row] = ()
+) -> list[StatusBundle]:
+    """Bundles for `status_ids`, in the same order, skipping ids that no longer exist.
+
+    `known_accounts`: account rows the caller holds already (a new post's author and mentions), not
+    read again; the query for accounts is skipped when they are all there."""
     rows = await statuses.get_many(db, status_ids)
     reblog_ids = [int(r["reblog_of_id"]) for r in rows.values() if r["reblog_of_id"] is not None]
     reblogged_rows = await statuses.get_many(db, reblog_ids)
@@ -63,7 +69,9 @@ async def load_statuses(db: Executor, status_ids: list[int], viewer_id: int | No
     media = await _by_status(
         db, "SELECT * FROM media_attachments WHERE status_id IN ({}) ORDER BY position, id", with_media)
     account_ids |= {a for extra in extras.values() for a in extra.mention_ids}
-    account_map = await accounts.get_many(db, account_ids)
+    known = {int(a["id"]): a for a in known_accounts}
+    missing = account_ids - known.keys()
+    account_map = {**(await accounts.get_many(db, missing) if missing else {}), **known}
     poll_ids = [int(r["poll_id"]) for r in all_rows.values() if r["poll_id"]]
     polls = await load_polls(db, poll_ids, viewer_id)
 
@@ -159,8 +167,10 @@ async def _extras(db: Executor, ids: list[int], viewer_id: int | None) -> dict[i
     return {sid: found.get(sid) or _Extras([], [], False) for sid in ids}
 
 
-async def load_status(db: Executor, status_id: int, viewer_id: int | None = None) -> StatusBundle | None:
-    found = await load_statuses(db, [status_id], viewer_id)
+async def load_status(
+    db: Executor, status_id: int, viewer_id: int | None = None, *, known_accounts: Iterable[Row] = ()
+) -> StatusBundle | None:
+    found = await load_statuses(db, [status_id], viewer_id, known_accounts=known_accounts)
     return found[0] if found else None
 
 

@@ -50,6 +50,29 @@ async def notify(
     return notification_id if changed else None
 
 
+async def notify_many(tx: Executor, recipient_ids: list[int], from_account_id: int, type_: str, status_id: int) -> None:
+    """`notify` for several recipients of one status (a post's mentions) in one executemany: the same
+    rows (local, not the actor, not blocking or muting it, once per dedup key), one statement."""
+    recipients = [r for r in dict.fromkeys(recipient_ids) if r != from_account_id]
+    if not recipients:
+        return
+    at = now_ms()
+    await tx.executemany(
+        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, dedup_key, created_at)"
+        " SELECT CAST(? AS BIGINT), r.id, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), NULL, CAST(? AS TEXT),"
+        " CAST(? AS BIGINT) FROM accounts r WHERE r.id = ? AND r.domain IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = r.id AND b.target_account_id = ?)"
+        " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = r.id AND m.target_account_id = ?"
+        " AND m.hide_notifications = 1)"
+        " ON CONFLICT (dedup_key) DO NOTHING",
+        [
+            (new_id(), from_account_id, type_, status_id, f"{r}:{type_}:{from_account_id}:{status_id}:", at, r,
+             from_account_id, from_account_id)
+            for r in recipients
+        ],
+    )
+
+
 async def remove(tx: Executor, recipient_id: int, from_account_id: int, type_: str, status_id: int | None) -> None:
     await tx.execute(
         "DELETE FROM notifications WHERE account_id = ? AND from_account_id = ? AND type = ?"

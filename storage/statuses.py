@@ -80,23 +80,43 @@ async def find_boost(db: Executor, account_id: int, status_id: int) -> Row | Non
     )
 
 
+@dataclass(frozen=True)
+class Created:
+    """What `store` did: the new status's id, and whether it left a fan-out job for its followers."""
+
+    status_id: int
+    fanout_queued: bool
+
+
 async def create(tx: Executor, new: NewStatus) -> int:
+    """Store a status and everything that follows from it, in the caller's transaction (`store`);
+    returns its id."""
+    return (await store(tx, new)).status_id
+
+
+async def store(tx: Executor, new: NewStatus) -> Created:
     """Store a status and everything that follows from it, in the caller's transaction.
 
     Mentions, tags and media are linked; the thread root, counters and `last_status_at` are updated;
     the status enters its author's and addressees' home feeds, and a fan-out job for its followers'
-    feeds is queued (the caller runs `storage.fanout.run` after the commit, or the workers do);
+    feeds is queued (the caller runs `storage.fanout.run` after the commit, or the workers do; the
+    returned `fanout_queued` says whether there is one, so the caller need not ask);
     mentioned, replied-to and boosted local accounts are notified.
+
+    Each statement is a thread hop on SQLite and a round trip on PostgreSQL, so statements with no
+    work are skipped and related ones merged: a simple post with a hashtag makes 7, a remote one 8
+    (tests/storage/test_status_statements.py pins the counts).
     """
     if new.visibility not in VISIBILITIES:
         raise StatusRefused(f"unknown visibility {new.visibility!r}")
-    # A local post given a fresh id by its service has a URI no one can have deleted yet: one
-    # statement fewer on the hottest write path. Remote objects (and callers without an id) are checked.
-    fresh_local = new.local and new.status_id is not None
-    if not fresh_local and await is_tombstoned(tx, new.uri):
-        raise StatusRefused("this object was deleted")
     created_at = new.created_at or now_ms()
-    status_id = new.status_id or (new_id() if new.local else await _free_id_at(tx, created_at))
+    # A local post given a fresh id by its service has a URI no one can have deleted yet: one
+    # statement fewer on the hottest write path. Remote objects (and callers without an id) are
+    # checked, together with whether the id drawn for them is free (one query for both).
+    if new.status_id is not None and new.local:
+        status_id = new.status_id
+    else:
+        status_id = await _check_uri_and_draw_id(tx, new, created_at)
 
     parent = None
     if new.in_reply_to_id is not None:
@@ -150,12 +170,18 @@ async def create(tx: Executor, new: NewStatus) -> int:
         await tx.execute("UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?", (reblogged["id"],))
 
     visibility = reblogged["visibility"] if reblogged else new.visibility
-    await timelines.fan_out_to_addressees(
-        tx, status_id=status_id, author_id=new.account_id, visibility=visibility, mention_ids=mention_ids
+    # The author's and addressees' feeds (timelines.fan_out_to_addressees) and, for a post with
+    # hashtags, their local followers' (followed_tags.fan_out, which reads the tags linked above):
+    # one INSERT of both SELECTs.
+    select, params = timelines.addressees_select(
+        status_id=status_id, author_id=new.account_id, visibility=visibility, mention_ids=mention_ids
     )
+    by_tag = None
     if reblogged is None and new.tag_names:
-        # Followers of its hashtags get it too, with the post (storage.followed_tags).
-        await followed_tags.fan_out(tx, status_id=status_id, author_id=new.account_id, visibility=visibility)
+        by_tag = followed_tags.fan_out_select(status_id=status_id, author_id=new.account_id, visibility=visibility)
+    if by_tag is not None:
+        select, params = f"{select} UNION {by_tag[0]}", (*params, *by_tag[1])
+    await tx.execute(f"INSERT INTO home_feed (account_id, status_id, author_id) {select} ON CONFLICT DO NOTHING", params)
     # Followers' feeds are filled after the commit, in batches (storage.fanout, run by the poster's
     # request or the workers): the job is durable with the status.
     queued = visibility != "direct" and await fanout.enqueue(
@@ -165,20 +191,36 @@ async def create(tx: Executor, new: NewStatus) -> int:
 
     if reblogged is not None:
         await notifications.notify(tx, reblogged["account_id"], new.account_id, "reblog", reblogged["id"])
-    else:
-        for mentioned in mention_ids:
-            await notifications.notify(tx, mentioned, new.account_id, "mention", status_id)
+    elif mention_ids:
+        await notifications.notify_many(tx, mention_ids, new.account_id, "mention", status_id)
     # Streaming clients of every web worker learn of it, whether it was posted here or arrived by
     # federation. The home stream asks home_feed who got it, so with a fan-out job the event is
     # written by the job's last batch (storage.fanout); otherwise here, with the status.
     if not queued:
         await streams.append(tx, "status", "update", json.dumps({"status_id": status_id}))
-    return status_id
+    return Created(status_id, queued)
+
+
+async def _check_uri_and_draw_id(tx: Executor, new: NewStatus, created_at: int) -> int:
+    """Refuses a deleted object's URI, and returns an unused id: the caller's, or (remote posts sort by
+    their `published`, and many can share one millisecond) one whose time part is `created_at`, its
+    random low bits drawn again on the rare collision. One query for the first try."""
+    candidate = new.status_id or (new_id() if new.local else new_id(created_at))
+    row = await tx.fetchone(
+        "SELECT EXISTS (SELECT 1 FROM tombstones WHERE uri = ?) AS tombstoned,"
+        " EXISTS (SELECT 1 FROM statuses WHERE id = ?) AS taken",
+        (new.uri, candidate),
+    )
+    assert row is not None
+    if row["tombstoned"]:
+        raise StatusRefused("this object was deleted")
+    if new.status_id is not None or new.local or not row["taken"]:
+        return candidate
+    return await _free_id_at(tx, created_at)
 
 
 async def _free_id_at(tx: Executor, at_ms: int) -> int:
-    """An unused id whose time part is `at_ms` (remote posts sort by their `published`; many can share
-    one millisecond, so the random low bits are drawn again on the rare collision)."""
+    """An unused id whose time part is `at_ms`, drawn again on a collision (see `_check_uri_and_draw_id`)."""
     for _ in range(8):
         candidate = new_id(at_ms)
         if not await tx.fetchval("SELECT 1 FROM statuses WHERE id = ?", (candidate,)):

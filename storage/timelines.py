@@ -80,13 +80,22 @@ async def fan_out_to_addressees(
     Followers get it after the commit, in batches (storage.fanout); a direct post goes to no one else.
     One statement: these are at most a few dozen rows.
     """
+    select, params = addressees_select(status_id=status_id, author_id=author_id, visibility=visibility,
+                                       mention_ids=mention_ids)
+    await tx.execute(f"INSERT INTO home_feed (account_id, status_id, author_id) {select} ON CONFLICT DO NOTHING", params)
+
+
+def addressees_select(
+    *, status_id: int, author_id: int, visibility: str, mention_ids: list[int]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT of `fan_out_to_addressees`'s rows (account_id, status_id, author_id), for callers
+    that insert it together with other feed rows in one statement (storage.statuses.create)."""
     addressees = [author_id]
     if visibility in ("followers", "direct"):
         addressees += [m for m in dict.fromkeys(mention_ids) if m != author_id]
     marks = ",".join("?" * len(addressees))
-    await tx.execute(
-        "INSERT INTO home_feed (account_id, status_id, author_id)"
-        f" SELECT id, ?, ? FROM accounts WHERE id IN ({marks}) AND domain IS NULL ON CONFLICT DO NOTHING",
+    return (
+        f"SELECT id, CAST(? AS BIGINT), CAST(? AS BIGINT) FROM accounts WHERE id IN ({marks}) AND domain IS NULL",
         (status_id, author_id, *addressees),
     )
 

@@ -167,7 +167,7 @@ async def create_status(ctx: Context, author: Row, post: PostInput) -> int:
     status_id = new_id()
     uri = ctx.urls.status(author["username"], status_id)
     async with ctx.db.transaction() as tx:
-        await statuses.create(
+        created = await statuses.store(
             tx,
             NewStatus(
                 status_id=status_id, account_id=int(author["id"]), uri=uri,
@@ -194,22 +194,25 @@ async def create_status(ctx: Context, author: Row, post: PostInput) -> int:
             except IntegrityError:
                 raise ServiceError(409, "This post is already being published") from None
         await adoption.record(tx, int(author["id"]), "posts")
-        await _queue_status_activity(ctx, tx, status_id, "Create")
+        # The author's and mentioned accounts' rows are in hand: the activity's rendering need not read them.
+        await _queue_status_activity(ctx, tx, status_id, "Create", known_accounts=[author, *mention_rows])
     await events.emit(ctx, "status.created", status_id=status_id)
-    await fan_out_now(ctx, status_id)
+    await fan_out_now(ctx, status_id, queued=created.fanout_queued)
     return status_id
 
 
-async def fan_out_now(ctx: Context, status_id: int) -> None:
+async def fan_out_now(ctx: Context, status_id: int, *, queued: bool | None = None) -> None:
     """After the post's commit: its followers' home feeds, in batches (storage.fanout), up to
     INLINE_FANOUT_ROWS followers; the rest of a bigger audience goes to the fan-out workers.
 
     The post is committed by now, so a failure here is logged, not answered: the job stays queued
     and the workers finish it (a 500 would make the client post again).
+    `queued`: whether the post's transaction wrote a job (storage.statuses.store says so); None asks
+    the database.
     """
     try:
-        if not await fanout.exists(ctx.db, status_id):
-            return  # no local follower (or a worker already finished it)
+        if queued is False or (queued is None and not await fanout.exists(ctx.db, status_id)):
+            return  # no local follower (or a worker already finished it: the first batch finds no job)
         # The first batch shares its transaction with the posts committed meanwhile.
         if await fanout.first_batch(ctx.db, status_id):
             return
@@ -238,8 +241,10 @@ def _narrowest(requested: str, parent: str) -> str:
     return requested
 
 
-async def _queue_status_activity(ctx: Context, tx: Executor, status_id: int, kind: str) -> None:
-    bundle = await hydrate.load_status(tx, status_id)
+async def _queue_status_activity(
+    ctx: Context, tx: Executor, status_id: int, kind: str, *, known_accounts: Sequence[Row] = ()
+) -> None:
+    bundle = await hydrate.load_status(tx, status_id, known_accounts=known_accounts)
     assert bundle is not None
     audience = render.status_audience(bundle)
     if not audience:
@@ -362,7 +367,7 @@ async def reblog(ctx: Context, account: Row, status_id: int, visibility: str = "
         "unlisted" if visibility == "unlisted" else "public")
     async with ctx.db.transaction() as tx:
         try:
-            await statuses.create(tx, NewStatus(
+            created = await statuses.store(tx, NewStatus(
                 status_id=boost_id, account_id=int(account["id"]), uri=ctx.urls.activity(account["username"], "boosts", boost_id),
                 visibility=boost_visibility, local=True, reblog_of_id=int(status["id"]),
             ))
@@ -382,7 +387,7 @@ async def reblog(ctx: Context, account: Row, status_id: int, visibility: str = "
             await outbox.enqueue(tx, activity_id=body["id"], activity_type="Announce", account_id=int(account["id"]),
                                  body=body, audience=audience, object_uri=boost.status["uri"])
     await events.emit(ctx, "status.created", status_id=boost_id)
-    await fan_out_now(ctx, boost_id)
+    await fan_out_now(ctx, boost_id, queued=created.fanout_queued)
     return boost_id
 
 
