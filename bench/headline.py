@@ -95,9 +95,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                                             shared_inboxes=True)),
                     ("http", lambda e=engine: headline_runs.http(e, plan, data, folder)),
                 )
-                if engine.is_pg:   # diagnostic: the same fan-out with the claim planned on the right index
-                    steps += tuple((f"fanout_diag{'_2' if n == 2 else ''}", lambda e=engine, n=n: headline_runs.fanout(
-                        e, plan, shared, addresses, processes=n, shared_inboxes=False, diagnostic=True)) for n in (1, 2))
                 for name, step in steps:
                     if name.split("_")[0] not in args.only.split(","):
                         continue
@@ -171,11 +168,6 @@ def render(figures: dict[str, Any]) -> str:
             lambda f: f"{_n(_get(f, 'fanout_1', 'rate'))}/s ({_n(_get(f, 'fanout_1', 'done'))} in"
                       f" {_n(_get(f, 'fanout_1', 'seconds'), 1)} s; first after {_n(_get(f, 'fanout_1', 'first_s'), 1)} s)",
             f"ceiling {_n(deliv_c.get('rate'))}/s", lambda f: _x(_get(f, "fanout_1", "rate"), deliv_c.get("rate"))),
-        row("(2) diagnostic: the same with the index `deliveries_object` dropped in the copy",
-            lambda f: f"{_n(_get(f, 'fanout_diag', 'rate'))}/s ({_n(_get(f, 'fanout_diag', 'done'))} in"
-                      f" {_n(_get(f, 'fanout_diag', 'seconds'), 1)} s)" if "fanout_diag" in f else "-",
-            f"ceiling {_n(deliv_c.get('rate'))}/s",
-            lambda f: _x(_get(f, "fanout_diag", "rate"), deliv_c.get("rate")) if "fanout_diag" in f else "-"),
         row("(2') same post, followers' instances with shared inboxes: 50 deliveries, queued → last 202",
             lambda f: f"{_n(_get(f, 'fanout_shared', 'seconds'), 2)} s", "-"),
         row(f"(3) home timeline at {figures['dataset']['posts']:,} posts, paced 20/s: p50 / p99 ms",
@@ -207,8 +199,6 @@ def render(figures: dict[str, Any]) -> str:
         ("home timeline req/s (wrk, 50 connections, mean of 2 interleaved runs)", ("http", "home_wrk_1"),
          ("http", "home_wrk_2"), "rps"),
         ("fan-out deliveries/s (10,000 personal inboxes)", ("fanout_1",), ("fanout_2",), "rate"),
-        ("fan-out deliveries/s, `deliveries_object` dropped (diagnostic)", ("fanout_diag",), ("fanout_diag_2",),
-         "rate"),
     ):
         for name in engines:
             if key1[0] not in e[name]:
@@ -224,7 +214,7 @@ def render(figures: dict[str, Any]) -> str:
         for key in ("inbox",):
             if _get(f, key, "non2xx") not in (0, float("nan")) and isinstance(_get(f, key, "non2xx"), int):
                 notes.append(f"{name} {key}: {f[key]['non2xx']} non-2xx answers")
-        for key in ("fanout_1", "fanout_2", "fanout_shared", "fanout_diag", "fanout_diag_2"):
+        for key in ("fanout_1", "fanout_2", "fanout_shared"):
             if isinstance(f.get(key), dict) and "states" in f[key]:
                 notes.append(f"{name} {key}: first delivery done after {_n(f[key].get('first_s'), 2)} s,"
                              f" states at the end {f[key]['states']}")
@@ -242,7 +232,7 @@ def render(figures: dict[str, Any]) -> str:
 
 
 def _best(f: dict[str, Any], *keys: str) -> float:
-    """The best delivery rate among runs (PostgreSQL: the shipped plan's and the diagnostic's)."""
+    """The best delivery rate among runs."""
     rates = [float(_get(f, key, "rate")) for key in keys if key in f]
     rates = [r for r in rates if not math.isnan(r)]
     return max(rates) if rates else float("nan")
@@ -255,7 +245,7 @@ def sizing_lines(figures: dict[str, Any]) -> list[str]:
         cap = headline_sizing.Capacity(
             reads_1=float(_get(f, "http", "home_wrk_1", "rps")), reads_2=float(_get(f, "http", "home_wrk_2", "rps")),
             posts_1=float(_get(f, "http", "post_wrk", "rps")), inbox_1=float(_get(f, "inbox", "rps")),
-            deliveries_1=_best(f, "fanout_1", "fanout_diag"), deliveries_2=_best(f, "fanout_2", "fanout_diag_2"))
+            deliveries_1=_best(f, "fanout_1"), deliveries_2=_best(f, "fanout_2"))
         s = headline_sizing.size(cap)
         rows.append([name, _n(s.core_ms_per_active_user_s, 1), _n(s.active_users_per_core),
                      _n(s.employees_per_core), _n(s.cores_for.get(20_000), 1)])

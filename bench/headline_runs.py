@@ -182,20 +182,12 @@ async def _drive_fanout(url: str, expected: int, deadline: float) -> dict[str, A
 
 
 def fanout(engine: Engine, plan: Plan, shared: Shared, addresses: dict[str, str], *, processes: int,
-           shared_inboxes: bool, diagnostic: bool = False) -> dict[str, Any]:
-    """One post to 10,000 followers over 50 instances, delivered by `processes` `atrium worker`s.
-
-    `diagnostic` (PostgreSQL): the index `deliveries_object` dropped from the copy first. Without
-    it the claim's "no earlier activity about this object queued for this inbox" check can only be
-    planned on `deliveries_inbox_object`; with it, and no statistics on a queue that just grew
-    from 0 to 10,000 rows, PostgreSQL probes `deliveries_object` and reads every queued row of
-    the post for each one (7-9 s per claim; see bench/README.md)."""
+           shared_inboxes: bool) -> dict[str, Any]:
+    """One post to 10,000 followers over 50 instances, delivered by `processes` `atrium worker`s."""
     tag = f"fanout{processes}{'s' if shared_inboxes else 'p'}"
     with engine.small(shared.fanout_source, shared.folder, tag) as url:
         if not shared_inboxes:   # each follower's own inbox: one delivery per follower
             sql(url, "UPDATE accounts SET shared_inbox_url = NULL WHERE domain IS NOT NULL")
-        if diagnostic:
-            sql(url, "DROP INDEX deliveries_object")
         expected = plan.instances if shared_inboxes else plan.instances * plan.followers_per_instance
         extra = {"ATRIUM_DOMAIN": bench_fanout.SENDER, "ATRIUM_PEERS": ",".join(addresses),
                  "ATRIUM_PEER_ADDRESSES": ",".join(f"{h}={a}" for h, a in addresses.items())}

@@ -12,8 +12,7 @@ The model (peak hour of a working day, every figure an assumption to argue with,
   and what two processes did divided by the 2 cores. The database server, the load generator and,
   while these runs were taken, other people's jobs shared those cores, so this is a floor: on a
   machine of its own a core does more. Inbox and post throughputs were measured with one process.
-  Deliveries likewise, from the 1 and 2 worker runs (on PostgreSQL, the diagnostic runs': see
-  bench/README.md).
+  Deliveries likewise, from the 1 and 2 worker runs.
 - Plan for 60 % CPU at peak.
 """
 

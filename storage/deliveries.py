@@ -119,6 +119,16 @@ async def follower_inbox_rows(db: Executor, account_id: int) -> list[Row]:
 
 # --- stage two: deliveries ---------------------------------------------------------------------
 
+# Due, its host's circuit closed, and no earlier activity about the same object still queued for the
+# same inbox (the probe is served by `deliveries_object_inbox`, migration 0012).
+DUE_CONDITIONS = (
+    "c.state = 'queued' AND c.next_attempt_at <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.domain = c.host AND h.circuit_open_until > ?)"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.inbox_url = c.inbox_url"
+    " AND e.object_uri = c.object_uri AND e.state = 'queued' AND e.outbox_activity_id < c.outbox_activity_id)"
+)
+
+
 async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list[Row]:
     """Claim due deliveries, oldest first, skipping hosts whose circuit is open.
 
@@ -128,12 +138,7 @@ async def claim_due(db: Database, *, now: int, lock_ms: int, limit: int) -> list
     return await claim(
         db,
         table="deliveries",
-        conditions=(
-            "c.state = 'queued' AND c.next_attempt_at <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.domain = c.host AND h.circuit_open_until > ?)"
-            " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.inbox_url = c.inbox_url"
-            " AND e.object_uri = c.object_uri AND e.state = 'queued' AND e.outbox_activity_id < c.outbox_activity_id)"
-        ),
+        conditions=DUE_CONDITIONS,
         params=(now, now),
         order_by="c.next_attempt_at, c.id",
         limit=limit,

@@ -118,3 +118,30 @@ async def test_follower_and_account_inboxes_come_from_remote_accounts_only(db: D
     assert sorted(r["shared_inbox_url"] or r["inbox_url"] for r in rows) == [
         "https://lyon.example/inbox", "https://montreal.example/users/dave/inbox"]
     assert {r["account_id"] for r in await deliveries.remote_inboxes(db, [bob, carol, dave])} == {bob, dave}
+
+
+async def test_a_post_queued_to_thousands_of_inboxes_is_claimed_through_the_object_and_inbox_index(
+        db: Database) -> None:
+    # Given one post expanded to 3,000 personal inboxes (fresh rows: PostgreSQL has no statistics yet)
+    alice = await local(db, "alice")
+    await queue(db, alice, f"{NOTE}/activity", object_uri=NOTE)
+    await _expand(db, 1_000, [(f"https://i{n % 50}.example/users/u{n}/inbox", f"i{n % 50}.example")
+                              for n in range(3_000)])
+    # When the claim statement is planned, its "earlier activity about this object still queued for
+    # this inbox?" probe seeks on object AND inbox: a short range, not every queued row of the post
+    # (which made one claim cost 5-8 s on PostgreSQL with 10,000 queued).
+    from storage.claims import claim_sql
+    sql = claim_sql("deliveries", deliveries.DUE_CONDITIONS, "c.next_attempt_at, c.id", dialect=db.dialect,
+                    count_attempt=True)
+    params = (61_000, 5_000, 5_000, 5_000, 32, 5_000)
+    if db.dialect == "sqlite":
+        plan = " ".join(str(r[3]) for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
+        assert "deliveries_object_inbox (object_uri=? AND inbox_url=?" in plan, plan
+    else:
+        plan = "\n".join(str(r[0]) for r in await db.fetchall("EXPLAIN " + sql, params))   # not run
+        probe = next((line for line in plan.splitlines() if " on deliveries e " in line), "")
+        assert "deliveries_object_inbox" in probe, plan
+        assert "inbox_url = c.inbox_url" in plan[plan.index(probe):], plan
+    # And the claim takes the oldest 32, one per inbox
+    claimed = await deliveries.claim_due(db, now=5_000, lock_ms=LOCK, limit=32)
+    assert len({r["inbox_url"] for r in claimed}) == 32
