@@ -8,6 +8,7 @@ import pytest
 
 from storage.db import IntegrityError, connect, sqlite_path_from_url, to_postgres_placeholders
 from storage.migrate import available_migrations, migrate, pending_migrations, split_statements
+from tests.conftest import drop_schema, open_test_database
 
 
 async def test_migrating_twice_applies_nothing_the_second_time(db):
@@ -73,3 +74,29 @@ def test_sqlite_urls_name_a_file(url, path):
 
 async def test_sqlite_runs_in_wal_mode(sqlite_db):
     assert (await sqlite_db.fetchval("PRAGMA journal_mode")).lower() == "wal"
+
+
+async def test_a_pooled_postgresql_connection_comes_back_clean_without_a_reset_per_statement(tmp_path: Path):
+    # The pool's release no longer runs asyncpg's full reset (a round trip per statement): a
+    # connection must still come back out of any transaction, in this database's schema.
+    db, schema = await open_test_database("postgresql", tmp_path)
+    try:
+        await _pool_comes_back_clean(db, schema)
+    finally:
+        await db.close()
+        await drop_schema(schema)
+
+
+async def _pool_comes_back_clean(db, schema):
+    await db.execute("CREATE TABLE pool_probe (n INTEGER)")
+    for _ in range(db.pool.get_max_size() + 1):   # every connection of the pool, at least once
+        async with db.pool.acquire() as conn:
+            await conn.execute("BEGIN")
+            await conn.execute("INSERT INTO pool_probe VALUES (1)")
+            # released inside its transaction, as a cancelled task could leave it
+    for _ in range(db.pool.get_max_size() + 1):
+        async with db.pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+    assert await db.fetchval("SELECT count(*) FROM pool_probe") == 0
+    # And the statements still run in this database's own schema after many releases
+    assert await db.fetchval("SELECT current_schema()") == schema
