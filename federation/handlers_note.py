@@ -98,6 +98,23 @@ async def prepare_note(
     created_at = convert.clamp_published(convert.to_ms(obj.published), now_ms())
     author_id = int(author["id"])
 
+    new = statuses.NewStatus(
+        account_id=author_id,
+        uri=obj.id,
+        url=content.url,
+        visibility=visibility,
+        local=False,
+        content=content.content,
+        spoiler_text=content.spoiler_text,
+        sensitive=content.sensitive,
+        language=content.language,
+        in_reply_to_uri=obj.in_reply_to,
+        mention_ids=mentioned,
+        tag_names=content.tag_names,
+        group_id=group_id,
+        created_at=created_at,
+    )
+
     async def apply(tx: Executor) -> None:
         if parent_apply is not None:
             await parent_apply(tx)
@@ -109,23 +126,10 @@ async def prepare_note(
         ]
         status_id = await statuses.create(
             tx,
-            statuses.NewStatus(
-                account_id=author_id,
-                uri=obj.id,
-                url=content.url,
-                visibility=visibility,
-                local=False,
-                content=content.content,
-                spoiler_text=content.spoiler_text,
-                sensitive=content.sensitive,
-                language=content.language,
+            replace(
+                new,
                 in_reply_to_id=int(parent["id"]) if parent is not None else None,
-                in_reply_to_uri=obj.in_reply_to,
-                mention_ids=mentioned,
-                tag_names=content.tag_names,
                 media_ids=media_ids,
-                group_id=group_id,
-                created_at=created_at,
             ),
         )
         if obj.poll is not None and options:
@@ -140,7 +144,22 @@ async def prepare_note(
                 voters_count=obj.poll.voters_count or 0,
             )
 
+    if parent_apply is None and not obj.attachments and not (obj.poll is not None and options):
+        # Nothing but the post's own rows: a round of these is stored by statuses.create_many
+        # (federation.batch), which finds the parent by `in_reply_to_uri` as `apply` does.
+        return NoteApply(apply, new)
     return apply
+
+
+class NoteApply:
+    """A remote post's writes (`apply`) that `statuses.create_many` can also do, with its round's."""
+
+    def __init__(self, apply: Apply, new: statuses.NewStatus) -> None:
+        self.apply = apply
+        self.new = new
+
+    async def __call__(self, tx: Executor) -> None:
+        await self.apply(tx)
 
 
 async def _prepare_parent(ctx: Context, parent_uri: str) -> Apply | None:

@@ -50,13 +50,24 @@ async def enqueue(
     Returns whether a job was written. The job starts unlocked, so a worker may take it as soon as
     it is committed; the poster's request usually finishes it first (`run`).
     """
-    written = await tx.execute(
-        "INSERT INTO fanout_jobs (id, author_id, in_reply_to_account_id, is_reblog, created_at)"
-        " SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT)"
-        f" WHERE EXISTS (SELECT 1 {_LOCAL_FOLLOWERS}) ON CONFLICT DO NOTHING",
-        (status_id, author_id, in_reply_to_account_id, int(is_reblog), now_ms(), author_id),
-    )
+    written = await tx.execute(ENQUEUE_SQL, job_params(
+        status_id=status_id, author_id=author_id, in_reply_to_account_id=in_reply_to_account_id, is_reblog=is_reblog
+    ))
     return written > 0
+
+
+# `enqueue`'s statement, for an executemany over a round of posts (storage.statuses.create_many).
+ENQUEUE_SQL = (
+    "INSERT INTO fanout_jobs (id, author_id, in_reply_to_account_id, is_reblog, created_at)"
+    " SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS BIGINT)"
+    f" WHERE EXISTS (SELECT 1 {_LOCAL_FOLLOWERS}) ON CONFLICT DO NOTHING"
+)
+
+
+def job_params(
+    *, status_id: int, author_id: int, in_reply_to_account_id: int | None, is_reblog: bool
+) -> tuple[Any, ...]:
+    return (status_id, author_id, in_reply_to_account_id, int(is_reblog), now_ms(), author_id)
 
 
 def _followers_batch(job: Row, limit: int) -> tuple[str, list[Any]]:

@@ -51,12 +51,20 @@ async def notify(
 
 
 async def notify_many(tx: Executor, recipient_ids: list[int], from_account_id: int, type_: str, status_id: int) -> None:
-    """`notify` for several recipients of one status (a post's mentions) in one executemany: the same
-    rows (local, not the actor, not blocking or muting it, once per dedup key), one statement."""
-    recipients = [r for r in dict.fromkeys(recipient_ids) if r != from_account_id]
-    if not recipients:
+    """`notify` for several recipients of one status (a post's mentions) in one statement."""
+    await notify_each(tx, [(r, from_account_id, type_, status_id) for r in dict.fromkeys(recipient_ids)])
+
+
+async def notify_each(tx: Executor, notices: list[tuple[int, int, str, int]]) -> None:
+    """`notify` for many (recipient, actor, type, status id) in one executemany: the same rows (local,
+    not the actor, not blocking or muting it, once per dedup key); nothing when there are none."""
+    rows = [
+        (new_id(), sender, type_, status_id, f"{recipient}:{type_}:{sender}:{status_id}:", now_ms(), recipient,
+         sender, sender)
+        for recipient, sender, type_, status_id in notices if recipient != sender
+    ]
+    if not rows:
         return
-    at = now_ms()
     await tx.executemany(
         "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, report_id, dedup_key, created_at)"
         " SELECT CAST(? AS BIGINT), r.id, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), NULL, CAST(? AS TEXT),"
@@ -65,11 +73,7 @@ async def notify_many(tx: Executor, recipient_ids: list[int], from_account_id: i
         " AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = r.id AND m.target_account_id = ?"
         " AND m.hide_notifications = 1)"
         " ON CONFLICT (dedup_key) DO NOTHING",
-        [
-            (new_id(), from_account_id, type_, status_id, f"{r}:{type_}:{from_account_id}:{status_id}:", at, r,
-             from_account_id, from_account_id)
-            for r in recipients
-        ],
+        rows,
     )
 
 

@@ -201,6 +201,136 @@ async def store(tx: Executor, new: NewStatus) -> Created:
     return Created(status_id, queued)
 
 
+def batchable(new: NewStatus) -> bool:
+    """Whether `create_many` stores `new` as `store` would: a remote post, not a boost, no media."""
+    return not new.local and new.status_id is None and new.reblog_of_id is None and not new.media_ids
+
+
+async def create_many(tx: Executor, news: Sequence[NewStatus]) -> list[Created]:
+    """`store` for a round of independent remote posts (federation.batch), in the caller's
+    transaction, with one statement per kind of row for all of them instead of ~8 per post.
+
+    The rows written are `store`'s, in the same order: each post's tombstone is checked and its id
+    drawn at its `published` (redrawn on a collision); a post whose `in_reply_to_id` is None but
+    which has an `in_reply_to_uri` is attached to that parent when it is stored (as
+    federation.handlers_note does in its transaction). Every post must be `batchable` and none may
+    depend on another (the same object, or a reply to one of them). Raises StatusRefused when one is
+    refused: the caller then stores them one by one, so the others are not lost.
+    """
+    if not news:
+        return []
+    for new in news:
+        if not batchable(new) or new.visibility not in VISIBILITIES:
+            raise StatusRefused("not a post create_many can store")
+    created_ats = [new.created_at or now_ms() for new in news]
+    candidates = [new_id(at) for at in created_ats]
+    uris = [new.uri for new in news]
+    parent_uris = list(dict.fromkeys(n.in_reply_to_uri for n in news if n.in_reply_to_id is None and n.in_reply_to_uri))
+    # Deleted URIs, taken ids and (for replies) their parents: one query.
+    marks = ",".join
+    sql = (
+        "SELECT 't' AS kind, uri, CAST(NULL AS BIGINT) AS id, CAST(NULL AS BIGINT) AS account_id,"
+        f" CAST(NULL AS BIGINT) AS thread_root_id FROM tombstones WHERE uri IN ({marks('?' * len(uris))})"
+        " UNION ALL SELECT 's', CAST(NULL AS TEXT), id, CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) FROM statuses"
+        f" WHERE id IN ({marks('?' * len(candidates))})"
+    )
+    params: list[Any] = [*uris, *candidates]
+    if parent_uris:
+        sql += (f" UNION ALL SELECT 'p', uri, id, account_id, thread_root_id FROM statuses"
+                f" WHERE uri IN ({marks('?' * len(parent_uris))})")
+        params += parent_uris
+    tombstoned: set[str] = set()
+    taken: set[int] = set()
+    parents: dict[str, Row] = {}
+    for row in await tx.fetchall(sql, params):
+        if row["kind"] == "t":
+            tombstoned.add(str(row["uri"]))
+        elif row["kind"] == "s":
+            taken.add(int(row["id"]))
+        else:
+            parents[str(row["uri"])] = row
+    if tombstoned:
+        raise StatusRefused("this object was deleted")
+    ids: list[int] = []
+    for candidate, at in zip(candidates, created_ats, strict=True):
+        if candidate in taken or candidate in ids:   # the rare collision, with a stored post or a sibling
+            candidate = await _free_id_at(tx, at)
+            while candidate in ids:
+                candidate = await _free_id_at(tx, at)
+        ids.append(candidate)
+
+    status_rows = []
+    parent_of: list[Row | None] = []
+    for new, status_id, at in zip(news, ids, created_ats, strict=True):
+        parent = parents.get(new.in_reply_to_uri or "") if new.in_reply_to_id is None else None
+        if new.in_reply_to_id is not None:
+            parent = await get(tx, new.in_reply_to_id)
+        parent_of.append(parent)
+        status_rows.append((
+            status_id, new.uri, new.url, new.account_id, 0, new.visibility,
+            parent["id"] if parent else None, new.in_reply_to_uri or (parent["uri"] if parent else None),
+            parent["account_id"] if parent else None,
+            (parent["thread_root_id"] or parent["id"]) if parent else None,
+            None, new.group_id, new.content, new.source_text, new.spoiler_text, int(new.sensitive), new.language,
+            None, int(new.must_read), 0, 0, 0, at, None, None,
+        ))
+    await tx.executemany(f"INSERT INTO statuses ({STATUS_COLUMNS}) VALUES ({','.join('?' * 25)})", status_rows)
+    mentions = [[*dict.fromkeys(new.mention_ids)] for new in news]
+    mention_rows = [(sid, m) for sid, ms in zip(ids, mentions, strict=True) for m in ms]
+    if mention_rows:
+        await tx.executemany("INSERT INTO mentions (status_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             mention_rows)
+    tags = [list(dict.fromkeys(n for n in new.tag_names if n))[:30] for new in news]
+    if any(tags):
+        await tx.executemany(
+            "INSERT INTO tags (id, name, display_name, created_at, last_status_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET last_status_at = excluded.last_status_at",
+            [(new_id(), name, name, at, at) for names, at in zip(tags, created_ats, strict=True) for name in names],
+        )
+        await tx.executemany(
+            "INSERT INTO status_tags (status_id, tag_id) SELECT CAST(? AS BIGINT), id FROM tags WHERE name = ?"
+            " ON CONFLICT DO NOTHING",
+            [(sid, name) for sid, names in zip(ids, tags, strict=True) for name in names],
+        )
+    await tx.executemany(
+        "UPDATE accounts SET statuses_count = statuses_count + 1, last_status_at = ? WHERE id = ?",
+        [(at, new.account_id) for new, at in zip(news, created_ats, strict=True)],
+    )
+    replied = [(int(p["id"]),) for p in parent_of if p is not None]
+    if replied:
+        await tx.executemany("UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?", replied)
+    # Feed rows of addressees and tag followers: one executemany per shape of statement (usually one).
+    feeds: dict[str, list[tuple[Any, ...]]] = {}
+    for new, status_id, ms, names in zip(news, ids, mentions, tags, strict=True):
+        select, params_ = timelines.addressees_select(
+            status_id=status_id, author_id=new.account_id, visibility=new.visibility, mention_ids=ms
+        )
+        by_tag = followed_tags.fan_out_select(status_id=status_id, author_id=new.account_id,
+                                              visibility=new.visibility) if names else None
+        if by_tag is not None:
+            select, params_ = f"{select} UNION {by_tag[0]}", (*params_, *by_tag[1])
+        feeds.setdefault(select, []).append(params_)
+    for select, rows in feeds.items():
+        await tx.executemany(f"INSERT INTO home_feed (account_id, status_id, author_id) {select} ON CONFLICT DO NOTHING",
+                             rows)
+    jobs = [
+        fanout.job_params(status_id=sid, author_id=new.account_id,
+                          in_reply_to_account_id=parent["account_id"] if parent else None, is_reblog=False)
+        for new, sid, parent in zip(news, ids, parent_of, strict=True) if new.visibility != "direct"
+    ]
+    queued: set[int] = set()
+    if jobs:
+        await tx.executemany(fanout.ENQUEUE_SQL, jobs)
+        queued = {int(r["id"]) for r in await tx.fetchall(
+            f"SELECT id FROM fanout_jobs WHERE id IN ({marks('?' * len(jobs))})", [j[0] for j in jobs])}
+    await notifications.notify_each(tx, [
+        (m, new.account_id, "mention", sid) for new, sid, ms in zip(news, ids, mentions, strict=True) for m in ms
+    ])
+    await streams.append_many(tx, "status", "update",
+                              [json.dumps({"status_id": sid}) for sid in ids if sid not in queued])
+    return [Created(sid, sid in queued) for sid in ids]
+
+
 async def _check_uri_and_draw_id(tx: Executor, new: NewStatus, created_at: int) -> int:
     """Refuses a deleted object's URI, and returns an unused id: the caller's, or (remote posts sort by
     their `published`, and many can share one millisecond) one whose time part is `created_at`, its

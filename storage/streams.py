@@ -27,6 +27,18 @@ async def append(db: Executor, stream: str, event: str, payload: str) -> int:
     return event_id
 
 
+async def append_many(db: Executor, stream: str, event: str, payloads: Sequence[str]) -> None:
+    """`append` for several events (a round of remote posts): one insert, one NOTIFY per event on PostgreSQL."""
+    if not payloads:
+        return
+    rows = [(new_id(), stream, event, payload, now_ms()) for payload in payloads]
+    await db.executemany(
+        "INSERT INTO stream_events (id, stream, event, payload, created_at) VALUES (?, ?, ?, ?, ?)", rows
+    )
+    if db.dialect == "postgresql":
+        await db.executemany("SELECT pg_notify(?, ?)", [(CHANNEL, str(row[0])) for row in rows])
+
+
 async def since(db: Executor, after_id: int, limit: int = BATCH) -> list[Row]:
     return await db.fetchall(
         "SELECT id, stream, event, payload, created_at FROM stream_events WHERE id > ? ORDER BY id LIMIT ?",

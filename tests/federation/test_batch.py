@@ -114,7 +114,15 @@ async def test_one_failing_item_does_not_poison_its_round(
             raise RuntimeError("disk hiccup")
         return await real_create(tx, new)
 
+    real_create_many = statuses.create_many
+
+    async def failing_many(tx: Any, news: list[statuses.NewStatus]) -> list[statuses.Created]:
+        if any(new.uri.endswith("/notes/4") for new in news):
+            raise RuntimeError("disk hiccup")
+        return await real_create_many(tx, news)
+
     monkeypatch.setattr(statuses, "create", failing)
+    monkeypatch.setattr(statuses, "create_many", failing_many)   # the round's batched store fails too
     # When the round is processed
     states = await batch.process_items(db, paris, h.fetcher, items)
     # Then the other nine are stored once and done; the failing one waits for a retry
@@ -140,7 +148,17 @@ async def test_a_crash_half_way_through_a_round_applies_nothing_and_the_retry_ap
             await asyncio.sleep(30)
         return status_id
 
+    real_create_many = statuses.create_many
+
+    async def slow_many(tx: Any, news: list[statuses.NewStatus]) -> list[statuses.Created]:
+        created = await real_create_many(tx, news)
+        if any(new.uri.endswith("/notes/5") for new in news):
+            reached.set()
+            await asyncio.sleep(30)
+        return created
+
     monkeypatch.setattr(statuses, "create", slow)
+    monkeypatch.setattr(statuses, "create_many", slow_many)   # the round is stored by one create_many
     task = asyncio.create_task(batch.process_items(db, paris, h.fetcher, items))
     await asyncio.wait_for(reached.wait(), 10)
     task.cancel()
@@ -151,6 +169,7 @@ async def test_a_crash_half_way_through_a_round_applies_nothing_and_the_retry_ap
     assert (await inbox_store.counts(db))["queued"] == 10
     # And once the claims expire, another worker applies each exactly once
     monkeypatch.setattr(statuses, "create", real_create)
+    monkeypatch.setattr(statuses, "create_many", real_create_many)
     again = await inbox_store.claim_due(db, now=now_ms() + 120_000, lock_ms=60_000, limit=100)
     assert len(again) == 10
     assert await batch.process_items(db, paris, h.fetcher, again) == ["done"] * 10

@@ -115,12 +115,12 @@ async def test_a_failure_half_way_leaves_nothing_and_the_item_is_retried(
             "to": ["https://www.w3.org/ns/activitystreams#Public"],
             "tag": [{"type": "Mention", "href": alice["uri"]}]}
     create = {"id": "https://lyon.example/notes/1/activity", "type": "Create", "actor": BOB.uri, "object": note}
-    real_notify = notifications.notify
+    real_notify = notifications.notify_each   # a post's mentions are notified by one notify_each
 
     async def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(notifications, "notify", broken)
+    monkeypatch.setattr(notifications, "notify_each", broken)
     # When it is processed
     assert await h.process(create) == "queued"
     # Then neither the post nor the done mark was committed, and the item waits for a retry
@@ -128,7 +128,7 @@ async def test_a_failure_half_way_leaves_nothing_and_the_item_is_retried(
     row = await inbox_store.get_by_activity_id(db, create["id"])
     assert row is not None and row["state"] == "queued" and "disk full" in row["last_error"]
     # And once the fault is gone, the retry applies it exactly once
-    monkeypatch.setattr(notifications, "notify", real_notify)
+    monkeypatch.setattr(notifications, "notify_each", real_notify)
     (again,) = await inbox_store.claim_due(db, now=now_ms() + 10**9, lock_ms=60_000, limit=5)
     assert await process_item(db, paris, h.fetcher, again) == "done"
     assert await h.count("SELECT COUNT(*) FROM statuses") == 1
