@@ -86,6 +86,9 @@ class FederationRuntime:
         self.delivery_worker: Worker[Row] = Worker(
             "delivery", self._claim_deliveries, self._deliver,
             concurrency=delivery_concurrency or max(concurrency * 4, 16), poll_interval=poll_interval,
+            # A POST unanswered after half a second is waiting on a slow peer: it gives its slot
+            # up, up to 256 such at once (each is bounded by the HTTP client's deadline).
+            linger_after=0.5, max_lingering=256,
         )
         self.fanout_worker = fanout_worker(db, poll_interval=poll_interval)  # followers' home feeds
         self._reload_task: asyncio.Task[None] | None = None

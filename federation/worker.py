@@ -32,6 +32,8 @@ class Worker(Generic[T]):
         *,
         concurrency: int = 8,
         poll_interval: float = 1.0,
+        linger_after: float | None = None,
+        max_lingering: int = 0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -40,6 +42,13 @@ class Worker(Generic[T]):
         self._handle = handle
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        # A handler still running after `linger_after` seconds stops holding one of the
+        # `concurrency` slots (up to `max_lingering` such handlers at once): a delivery waiting on
+        # a slow peer is only waiting, and must not keep the healthy peers' deliveries queued
+        # behind it (head-of-line blocking).
+        self.linger_after = linger_after
+        self.max_lingering = max_lingering
+        self._lingering: set[asyncio.Task[None]] = set()
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -51,6 +60,11 @@ class Worker(Generic[T]):
     def busy(self) -> int:
         """Handlers running now."""
         return len(self._running)
+
+    @property
+    def lingering(self) -> int:
+        """Handlers running so long that they no longer hold a slot."""
+        return len(self._lingering)
 
     def start(self) -> None:
         """Start the loop in the background (idempotent)."""
@@ -99,7 +113,7 @@ class Worker(Generic[T]):
     async def _loop(self) -> None:
         failures = 0
         while not self._stopping:
-            free = self.concurrency - len(self._running)
+            free = self.concurrency - (len(self._running) - len(self._lingering))
             claimed = 0
             if free > 0:
                 try:
@@ -116,6 +130,9 @@ class Worker(Generic[T]):
                     task = asyncio.create_task(self._run(row))
                     self._running.add(task)
                     task.add_done_callback(self._finished)
+                    if self.linger_after is not None and self.max_lingering > 0:
+                        timer = asyncio.get_running_loop().call_later(self.linger_after, self._linger, task)
+                        task.add_done_callback(lambda _task, timer=timer: timer.cancel())
             if claimed and claimed == free:
                 continue  # there may be more right away
             await self._sleep(self.poll_interval)
@@ -125,8 +142,14 @@ class Worker(Generic[T]):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
 
+    def _linger(self, task: asyncio.Task[None]) -> None:
+        if task in self._running and len(self._lingering) < self.max_lingering:
+            self._lingering.add(task)
+            self._wake.set()  # its slot is free for another row
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        self._lingering.discard(task)
         self._wake.set()  # a slot is free
 
     async def _run(self, row: T) -> None:

@@ -48,6 +48,56 @@ async def test_no_more_than_n_handlers_run_at_once_and_all_rows_are_handled() ->
     assert sorted(seen) == list(range(30)) and peak <= 4 and worker.handled == 30
 
 
+async def test_handlers_stuck_on_slow_peers_give_their_slots_to_the_rest() -> None:
+    # Given 4 slots, and the first 4 rows stuck (a slow peer) for far longer than the others take
+    queue = Queue(40)
+    release = asyncio.Event()
+    fast_done: list[int] = []
+
+    async def handle(item: int) -> None:
+        if item < 4:
+            await release.wait()
+        else:
+            await asyncio.sleep(0.002)
+            fast_done.append(item)
+
+    worker: Worker[int] = Worker("test", queue.claim, handle, concurrency=4, poll_interval=0.01,
+                                 linger_after=0.05, max_lingering=8)
+    worker.start()
+    # When the stuck ones have lingered, the other 36 rows are handled while they still wait
+    for _ in range(300):
+        if len(fast_done) == 36:
+            break
+        await asyncio.sleep(0.01)
+    assert sorted(fast_done) == list(range(4, 40))
+    assert worker.busy == 4 and worker.lingering == 4
+    release.set()
+    await worker.stop()
+    assert worker.handled == 40 and worker.lingering == 0
+
+
+async def test_lingering_is_bounded_so_slow_handlers_cannot_pile_up() -> None:
+    queue = Queue(20)
+    release = asyncio.Event()
+
+    async def handle(item: int) -> None:
+        await release.wait()   # every row is stuck
+
+    worker: Worker[int] = Worker("test", queue.claim, handle, concurrency=2, poll_interval=0.01,
+                                 linger_after=0.02, max_lingering=3)
+    worker.start()
+    await asyncio.sleep(0.4)
+    # At most the 2 slots plus 3 lingering handlers at once, however long they wait
+    assert worker.busy == 5 and worker.lingering == 3
+    release.set()
+    for _ in range(200):
+        if worker.handled == 20:
+            break
+        await asyncio.sleep(0.01)
+    await worker.stop()
+    assert worker.handled == 20
+
+
 async def test_a_failing_handler_does_not_stop_the_worker() -> None:
     queue = Queue(5)
 
