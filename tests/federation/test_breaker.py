@@ -60,3 +60,22 @@ async def test_a_probe_that_never_reports_back_lets_another_probe_through(db: SQ
     assert await breaker.allow("lyon.example", 10_002)
     assert not await breaker.allow("lyon.example", 10_002 + 4_999)
     assert await breaker.allow("lyon.example", 10_002 + 5_000)
+
+
+async def test_a_host_that_just_answered_is_not_asked_about_again_for_a_second(db: SQLiteDatabase) -> None:
+    # Given two worker processes' breakers on one database, and lyon answering the first one
+    here, there = CircuitBreaker(db, POLICY), CircuitBreaker(db, POLICY)
+    await here.record_success("lyon.example", 1_000)
+    # When the other process sees lyon fail enough to open its circuit
+    for t in range(3):
+        await there.record_failure("lyon.example", 1_010 + t)
+    assert not await there.allow("lyon.example", 1_100)
+    # Then this process, which saw lyon answer, keeps sending for at most a second...
+    assert await here.allow("lyon.example", 1_500) == "closed"
+    # ...and after it, reads the open circuit like everyone else
+    assert not await here.allow("lyon.example", 2_001)
+    # A failure this process sees itself forgets the answer at once
+    await here.record_success("montreal.example", 5_000)
+    for t in range(3):
+        await here.record_failure("montreal.example", 5_010 + t)
+    assert not await here.allow("montreal.example", 5_020)
