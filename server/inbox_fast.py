@@ -32,7 +32,7 @@ from .access_log import RequestRecord
 from .config import Settings
 from .errors import HTTPError
 from .metrics import RequestMetrics, define_request_metrics, registry_of
-from .middleware import CSP
+from .middleware import security_headers
 from .routes_federation import answer_inbox, recipient_of
 
 log = logging.getLogger("atrium.errors")
@@ -58,16 +58,7 @@ class InboxFastPath:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.limit = settings.max_body_bytes
-        extra = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"x-frame-options", b"DENY"),
-            (b"permissions-policy", b"interest-cohort=()"),
-        ]
-        if settings.scheme == "https":
-            extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        self._security_headers = extra
+        self._security_headers = security_headers(settings.scheme == "https")
         self._metrics: tuple[object, RequestMetrics] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

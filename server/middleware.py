@@ -106,12 +106,27 @@ CSP = (
 )
 
 
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries (the lean inbox path adds the same ones)."""
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"interest-cohort=()"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """Strict CSP (no inline script) and the usual hardening headers on every response."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.https = settings.scheme == "https"
+        self._headers = security_headers(self.https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,16 +137,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 present = {name.lower() for name, _ in headers}
-                extra = [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", b"interest-cohort=()"),
-                ]
-                if self.https:
-                    extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-                headers.extend((k, v) for k, v in extra if k not in present)
+                headers.extend((k, v) for k, v in self._headers if k not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
