@@ -17,8 +17,6 @@ import asyncio
 import hashlib
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,14 +33,10 @@ from storage import oauth as oauth_store
 from storage.db import connect
 from storage.migrate import migrate
 
+from .servers import free_port, stop_process_group
+
 ATRIUM = str(Path(sys.executable).parent / "atrium")
 UVICORN = str(Path(sys.executable).parent / "uvicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_kib(pid: int) -> int:
@@ -106,13 +100,7 @@ def start(args: list[str], env: dict[str, str], folder: Path, ready_url: str) ->
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_process_group(process)
 
 
 async def measure(name: str, base: str, pid: int, tokens: list[str], events: int,

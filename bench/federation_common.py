@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from storage import migrate
 from storage.db import SQLiteDatabase, connect
 from storage.ids import new_id, now_ms
 
-from .servers import free_port
+from .servers import free_port, stop_process_group
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 LOREM = ("Quarterly planning notes: the platform team ships the new onboarding flow next sprint, "
@@ -217,13 +216,7 @@ def peer_process(ports: Sequence[int], folder: Path, *, slow: Sequence[int] = ()
             raise RuntimeError(f"the loopback peer did not start: {line}{process.stdout.read()[-2000:]}")
         yield counts  # type: ignore[misc]
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_process_group(process, grace=10)
         if stats.exists():
             counts.update(json.loads(stats.read_text()))
 

@@ -58,13 +58,18 @@ class Server:
         return self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
+
+
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    """SIGTERM a process started in its own session (and its children), SIGKILL it after `grace` s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def _start(name: str, args: list[str], env: dict[str, str], folder: Path, ready_path: str, timeout: float) -> Server:
