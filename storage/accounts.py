@@ -18,6 +18,25 @@ ACCOUNT_COLUMNS = (
     "also_known_as, moved_to_id, suspended_at, silenced_at, followers_count, following_count, "
     "statuses_count, last_status_at, created_at, updated_at, fetched_at"
 )
+# What an account shows to readers (the client API's Account entity, a post's author and mentions):
+# no keys, inboxes or collections. A page of 40 posts reads its authors with these, in about half
+# the time of ACCOUNT_COLUMNS (the public key alone is ~450 bytes a row).
+DISPLAY_COLUMNS = (
+    "id, uri, username, domain, actor_type, display_name, note, url, avatar_path, avatar_remote_url, "
+    "header_path, header_remote_url, locked, discoverable, bot, fields, department, title, manager_id, "
+    "location, pronouns, moved_to_id, suspended_at, silenced_at, followers_count, following_count, "
+    "statuses_count, last_status_at, created_at"
+)
+_DISPLAY_NAMES = tuple(DISPLAY_COLUMNS.split(", "))
+
+
+def display_values(row: Row) -> tuple[Any, ...]:
+    """The DISPLAY_COLUMNS values of an account row read with these or with ACCOUNT_COLUMNS, for
+    caches of what readers see: the same account gives the same tuple whichever way it was read."""
+    if len(row) == len(_DISPLAY_NAMES):
+        values = getattr(row, "values", None)
+        return tuple(values()) if callable(values) else tuple(row)
+    return tuple(row[name] for name in _DISPLAY_NAMES)
 
 # Columns a remote actor document may set (everything else is ours).
 REMOTE_FIELDS = (
@@ -85,12 +104,13 @@ async def get(db: Executor, account_id: int) -> Row | None:
     return await db.fetchone(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?", (account_id,))
 
 
-async def get_many(db: Executor, account_ids: Iterable[int]) -> dict[int, Row]:
+async def get_many(db: Executor, account_ids: Iterable[int], *, columns: str = ACCOUNT_COLUMNS) -> dict[int, Row]:
+    """Accounts by id; `columns=DISPLAY_COLUMNS` for rows that are only shown."""
     ids = list({int(i) for i in account_ids if i is not None})
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    rows = await db.fetchall(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({marks})", ids)
+    rows = await db.fetchall(f"SELECT {columns} FROM accounts WHERE id IN ({marks})", ids)
     return {int(r["id"]): r for r in rows}
 
 

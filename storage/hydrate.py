@@ -51,12 +51,15 @@ def row_values(row: Row) -> tuple[Any, ...]:
 
 
 async def load_statuses(
-    db: Executor, status_ids: list[int], viewer_id: int | None = None, *, known_accounts: Iterable[Row] = ()
+    db: Executor, status_ids: list[int], viewer_id: int | None = None, *, known_accounts: Iterable[Row] = (),
+    display_only: bool = False,
 ) -> list[StatusBundle]:
     """Bundles for `status_ids`, in the same order, skipping ids that no longer exist.
 
     `known_accounts`: account rows the caller holds already (a new post's author and mentions), not
-    read again; the query for accounts is skipped when they are all there."""
+    read again; the query for accounts is skipped when they are all there. `display_only`: the
+    bundles are only shown to readers, so authors and mentions are read with
+    `accounts.DISPLAY_COLUMNS` (no keys, inboxes or collections: not for federation)."""
     rows = await statuses.get_many(db, status_ids)
     reblog_ids = [int(r["reblog_of_id"]) for r in rows.values() if r["reblog_of_id"] is not None]
     reblogged_rows = await statuses.get_many(db, reblog_ids)
@@ -71,7 +74,8 @@ async def load_statuses(
     account_ids |= {a for extra in extras.values() for a in extra.mention_ids}
     known = {int(a["id"]): a for a in known_accounts}
     missing = account_ids - known.keys()
-    account_map = {**(await accounts.get_many(db, missing) if missing else {}), **known}
+    columns = accounts.DISPLAY_COLUMNS if display_only else accounts.ACCOUNT_COLUMNS
+    account_map = {**(await accounts.get_many(db, missing, columns=columns) if missing else {}), **known}
     poll_ids = [int(r["poll_id"]) for r in all_rows.values() if r["poll_id"]]
     polls = await load_polls(db, poll_ids, viewer_id)
 

@@ -17,7 +17,7 @@ from storage.timelines import Viewer
 
 from ..context import Context
 from ..mastodon import accounts as account_entities
-from ..mastodon import misc
+from ..mastodon import misc, status_json
 from ..mastodon import notifications as notification_entities
 from ..mastodon import statuses as status_entities
 from ..mastodon.cache import EntityCache
@@ -92,7 +92,7 @@ class Presenter:
     # --- statuses ------------------------------------------------------------------------------
 
     async def bundles(self, status_ids: Sequence[int]) -> list[hydrate.StatusBundle]:
-        return await hydrate.load_statuses(self.ctx.db, list(status_ids), self.viewer_id)
+        return await hydrate.load_statuses(self.ctx.db, list(status_ids), self.viewer_id, display_only=True)
 
     def status_of(self, bundle: hydrate.StatusBundle, *, source: bool = False) -> dict[str, Any]:
         return status_entities.status(bundle, self.rc, self.account, source=source,
@@ -103,6 +103,17 @@ class Presenter:
         authors = [b.account for b in bundles] + [b.reblog.account for b in bundles if b.reblog is not None]
         await self._load_moved(authors)
         return [self.status_of(b) for b in bundles]
+
+    async def statuses_json(self, status_ids: Sequence[int]) -> bytes:
+        """The same list as `statuses`, serialized: a JSON array of Status entities built from
+        pieces kept across requests (server/mastodon/status_json.py), for answers no filter touches."""
+        bundles = await self.bundles(status_ids)
+        authors = [b.account for b in bundles] + [b.reblog.account for b in bundles if b.reblog is not None]
+        await self._load_moved(authors)
+        return status_json.render_list(bundles, self.rc, self._pieces)
+
+    def _pieces(self, bundle: hydrate.StatusBundle) -> status_json.StatusPieces:
+        return self._cache.status_pieces(bundle, self.rc, self.account)
 
     async def status(self, status_id: int) -> dict[str, Any] | None:
         found = await self.statuses([status_id])

@@ -39,8 +39,9 @@ def link_header(request: Request, *, max_id: int | str | None, min_id: int | str
     return ", ".join(links) or None
 
 
-def paginated(request: Request, items: list[Any], cursors: list[int], *, full: bool = True) -> Response:
+def paginated(request: Request, items: list[Any] | bytes, cursors: list[int], *, full: bool = True) -> Response:
     """A list answer with its Link header; `cursors` are the page's cursor values, newest first.
+    `items` may come serialized already (a JSON array, server/mastodon/status_json.py).
 
     `full` says the page was filled to its limit: only then can older items exist (`next`).
     """
@@ -49,4 +50,5 @@ def paginated(request: Request, items: list[Any], cursors: list[int], *, full: b
         link = link_header(request, max_id=cursors[-1] if full else None, min_id=cursors[0])
         if link:
             headers["Link"] = link
-    return json(items, headers=headers)
+    body = items if isinstance(items, bytes) else orjson.dumps(items)
+    return Response(body, media_type=JSON_TYPE, headers=headers)
