@@ -60,14 +60,14 @@ async def load_statuses(
     read again; the query for accounts is skipped when they are all there. `display_only`: the
     bundles are only shown to readers, so authors and mentions are read with
     `accounts.DISPLAY_COLUMNS` (no keys, inboxes or collections: not for federation)."""
-    rows = await statuses.get_many(db, status_ids)
+    rows, extras = await _statuses_with_extras(db, status_ids, viewer_id)
     reblog_ids = [int(r["reblog_of_id"]) for r in rows.values() if r["reblog_of_id"] is not None]
-    reblogged_rows = await statuses.get_many(db, reblog_ids)
+    reblogged_rows, reblogged_extras = await _statuses_with_extras(db, reblog_ids, viewer_id)
     all_rows = {**rows, **reblogged_rows}
+    extras.update(reblogged_extras)
     ids = list(all_rows)
     account_ids = {int(r["account_id"]) for r in all_rows.values()}
     account_ids |= {int(r["in_reply_to_account_id"]) for r in all_rows.values() if r["in_reply_to_account_id"]}
-    extras = await _extras(db, ids, viewer_id)
     with_media = [sid for sid in ids if extras[sid].has_media]
     media = await _by_status(
         db, "SELECT * FROM media_attachments WHERE status_id IN ({}) ORDER BY position, id", with_media)
@@ -126,8 +126,8 @@ class _Extras:
 
 
 # What each status has besides its row (mentioned accounts, hashtags, whether it has media) and the
-# viewer's four flags, in one query: each query is a thread hop on SQLite and a round trip on
-# PostgreSQL, and a page of 40 posts used to take six of them for this.
+# viewer's four flags, read with the rows themselves: each query is a thread hop on SQLite and a
+# round trip on PostgreSQL, and a page of 40 posts used to take six of them for this.
 _TAG_SEPARATOR = "\x1f"   # never in a hashtag (word characters only)
 _AGGREGATES = {
     "sqlite": ("group_concat(m.account_id)", "group_concat(t.name, char(31))"),
@@ -139,26 +139,49 @@ _FLAGS = (
     "EXISTS (SELECT 1 FROM bookmarks k WHERE k.account_id = ? AND k.status_id = s.id) AS bookmarked",
     "EXISTS (SELECT 1 FROM pins p WHERE p.account_id = ? AND p.status_id = s.id) AS pinned",
 )
+_STATUS_NAMES = tuple(statuses.STATUS_COLUMNS.replace(" ", "").split(","))
+_WITH_EXTRAS_SQL: dict[tuple[str, int, bool], str] = {}
 
 
-def _extras_sql(dialect: str, count: int, with_flags: bool) -> str:
-    mentions, tags = _AGGREGATES["postgresql" if dialect == "postgresql" else "sqlite"]
-    columns = [
-        f"(SELECT {mentions} FROM mentions m WHERE m.status_id = s.id) AS mention_ids",
-        f"(SELECT {tags} FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id) AS tag_names",
-        "EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id) AS has_media",
-        *(_FLAGS if with_flags else ()),
-    ]
-    return f"SELECT s.id, {', '.join(columns)} FROM statuses s WHERE s.id IN ({','.join('?' * count)})"
+def status_values(row: Row) -> tuple[Any, ...]:
+    """The status columns' values of a bundle's status row (which also carries the extras read with
+    it, the viewer's flags among them): for caches of what every reader sees."""
+    return row_values(row)[: len(_STATUS_NAMES)]
 
 
-async def _extras(db: Executor, ids: list[int], viewer_id: int | None) -> dict[int, _Extras]:
+def _with_extras_sql(dialect: str, count: int, with_flags: bool) -> str:
+    key = (dialect, count, with_flags)
+    found = _WITH_EXTRAS_SQL.get(key)
+    if found is None:
+        mentions, tags = _AGGREGATES["postgresql" if dialect == "postgresql" else "sqlite"]
+        columns = [
+            *(f"s.{name}" for name in _STATUS_NAMES),
+            f"(SELECT {mentions} FROM mentions m WHERE m.status_id = s.id) AS mention_ids",
+            f"(SELECT {tags} FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id)"
+            " AS tag_names",
+            "EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id) AS has_media",
+            *(_FLAGS if with_flags else ()),
+        ]
+        found = f"SELECT {', '.join(columns)} FROM statuses s WHERE s.id IN ({','.join('?' * count)})"
+        if count <= 100:   # page sizes: a handful of distinct texts
+            _WITH_EXTRAS_SQL[key] = found
+    return found
+
+
+async def _statuses_with_extras(
+    db: Executor, status_ids: Iterable[int], viewer_id: int | None
+) -> tuple[dict[int, Row], dict[int, _Extras]]:
+    """The rows of `status_ids` (STATUS_COLUMNS first, then the extras), and their extras."""
+    ids = list({int(i) for i in status_ids if i is not None})
     if not ids:
-        return {}
+        return {}, {}
     with_flags = bool(viewer_id)
     params = (*((viewer_id,) * len(_FLAGS) if with_flags else ()), *ids)
-    found = {}
-    for row in await db.fetchall(_extras_sql(db.dialect, len(ids), with_flags), params):
+    rows: dict[int, Row] = {}
+    extras: dict[int, _Extras] = {}
+    for row in await db.fetchall(_with_extras_sql(db.dialect, len(ids), with_flags), params):
+        sid = int(row["id"])
+        rows[sid] = row
         extra = _Extras(
             mention_ids=[int(a) for a in str(row["mention_ids"]).split(",")] if row["mention_ids"] else [],
             tags=str(row["tag_names"]).split(_TAG_SEPARATOR) if row["tag_names"] else [],
@@ -167,8 +190,8 @@ async def _extras(db: Executor, ids: list[int], viewer_id: int | None) -> dict[i
         if with_flags:
             extra.favourited, extra.reblogged = bool(row["favourited"]), bool(row["reblogged"])
             extra.bookmarked, extra.pinned = bool(row["bookmarked"]), bool(row["pinned"])
-        found[int(row["id"])] = extra
-    return {sid: found.get(sid) or _Extras([], [], False) for sid in ids}
+        extras[sid] = extra
+    return rows, extras
 
 
 async def load_status(

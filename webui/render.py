@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from activitypub.html import sanitize_html, sanitize_plain
 from storage.db import Row
-from storage.hydrate import PollBundle, StatusBundle, row_values
+from storage.hydrate import PollBundle, StatusBundle, row_values, status_values
 
 from . import i18n, templating
 
@@ -286,7 +286,7 @@ _VIEWS: dict[int, tuple[tuple[Any, ...], StatusView]] = {}
 def _view_key(bundle: StatusBundle, rc: RenderContext) -> tuple[Any, ...]:
     parts: list[Any] = [rc.locale, rc.media_prefix]
     for item in (bundle, bundle.reblog) if bundle.reblog is not None else (bundle,):
-        parts += [row_values(item.status), row_values(item.account), tuple(row_values(m) for m in item.media),
+        parts += [status_values(item.status), row_values(item.account), tuple(row_values(m) for m in item.media),
                   row_values(item.in_reply_to_account) if item.in_reply_to_account is not None else None,
                   tuple(item.tags)]
     return tuple(parts)

@@ -20,7 +20,7 @@ from typing import Any
 
 from storage.accounts import display_values
 from storage.db import Row
-from storage.hydrate import StatusBundle, row_values
+from storage.hydrate import StatusBundle, row_values, status_values
 
 from . import accounts as account_entities
 from . import status_json
@@ -103,7 +103,7 @@ class EntityCache:
 def _parts_key(bundle: StatusBundle) -> tuple[Any, ...]:
     """Everything a status's viewer-independent parts are built from."""
     return (
-        row_key(bundle.status),
+        status_values(bundle.status),
         tuple(row_key(m) for m in bundle.media),
         tuple((m["id"], m["username"], m["domain"], m["url"], m["uri"]) for m in bundle.mentions),
         tuple(bundle.tags),
