@@ -16,6 +16,9 @@ from .oauth import TOKEN_COLUMNS
 _ACCOUNT_NAMES = tuple(name.strip() for name in ACCOUNT_COLUMNS.split(","))
 _SQL = (
     f"SELECT {TOKEN_COLUMNS}, u.role, u.disabled, "
+    # Whether the account has saved filters at all: most have none, and then the lists a request
+    # answers need no statement to load them (server/api/filtering.py).
+    "EXISTS (SELECT 1 FROM custom_filters f WHERE f.account_id = t.account_id) AS has_filters, "
     + ", ".join(f"a.{name} AS acct__{name}" for name in _ACCOUNT_NAMES)
     + " FROM oauth_tokens t LEFT JOIN users u ON u.account_id = t.account_id"
     " LEFT JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = ?"
@@ -23,8 +26,8 @@ _SQL = (
 
 
 async def token_and_account(db: Executor, token_hash: str) -> tuple[Row | None, dict[str, Any] | None]:
-    """(the token row as `storage.oauth.get_token` reads it, plus its account's columns prefixed
-    `acct__`; the account's columns as `storage.accounts.get` reads them, or None when there is none)."""
+    """(the token row as `storage.oauth.get_token` reads it, plus `has_filters` and its account's
+    columns prefixed `acct__`; the account's columns as `storage.accounts.get` reads them, or None when there is none)."""
     row = await db.fetchone(_SQL, (token_hash,))
     if row is None:
         return None, None

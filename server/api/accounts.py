@@ -115,7 +115,7 @@ async def statuses(request: Request) -> Response:
     query = params.query(request)
     page = params.page(query)
     viewer = auth.viewer_of(who)
-    shown = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "account")
+    shown = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "account", none_saved=auth.no_saved_filters(who))
     if query.bool("pinned"):
         pinned = await interactions.pinned_ids(ctx.db, int(account["id"]))
         ids = (await timelines.filter_visible(ctx.db, viewer, pinned))[: page.limit] if page.max_id is None else []

@@ -40,6 +40,9 @@ class Auth:
     role: str | None
     granted: tuple[str, ...]
     scopes: frozenset[str]
+    # False when the account had no saved filter as the token was checked (read in the same
+    # statement): its answers skip loading filters. True when unknown.
+    has_filters: bool = True
 
     @property
     def account_id(self) -> int:
@@ -96,7 +99,8 @@ async def token_auth(ctx: Context, token: str) -> Auth:
             raise HTTPError(403, DISABLED)
     await oauth_store.touch(ctx.db, row)
     granted = tuple(row["scopes"].split())
-    return Auth(int(row["id"]), row["app_id"], account, row["role"], granted, scope_model.expand(granted))
+    return Auth(int(row["id"]), row["app_id"], account, row["role"], granted, scope_model.expand(granted),
+                has_filters=bool(row["has_filters"]))
 
 
 async def authenticate(conn: HTTPConnection) -> Auth | None:
@@ -146,6 +150,11 @@ async def optional_user(conn: HTTPConnection, *required: str) -> Auth | None:
 
 def viewer_of(auth: Auth | None) -> Viewer:
     return auth.viewer if auth is not None else Viewer.anonymous()
+
+
+def no_saved_filters(auth: Auth | None) -> bool:
+    """True when the caller is known to have no saved filter (for filtering.for_viewer)."""
+    return auth is None or not auth.has_filters
 
 
 def viewer_id_of(auth: Auth | None) -> int | None:

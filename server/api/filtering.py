@@ -139,9 +139,10 @@ class Filtering:
 NO_FILTERS = Filtering([])
 
 
-async def for_viewer(ctx: Context, viewer_id: int | None, context: str) -> Filtering:
-    """The viewer's filters that apply now in `context` (none for anonymous readers)."""
-    if viewer_id is None:
+async def for_viewer(ctx: Context, viewer_id: int | None, context: str, *, none_saved: bool = False) -> Filtering:
+    """The viewer's filters that apply now in `context` (none for anonymous readers, nor when the
+    caller knows the viewer has no saved filter: `none_saved`, from server/api/auth.py's Auth)."""
+    if viewer_id is None or none_saved:
         return NO_FILTERS
     bundles = await filter_store.active_of_account(ctx.db, viewer_id, now_ms())
     return Filtering([b for b in bundles if context in b.context], viewer_id)

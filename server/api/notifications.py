@@ -44,7 +44,8 @@ async def index(request: Request) -> Response:
     who = await auth.require_user(request, "read:notifications")
     rows, limit = await _rows(request, who)
     items = await Presenter(ctx_of(request), who.account_id).notifications(rows)
-    items = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications")).notifications(items)
+    items = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications",
+                                      none_saved=auth.no_saved_filters(who))).notifications(items)
     return paginated(request, items, [int(r["id"]) for r in rows], full=len(rows) == limit)
 
 
@@ -54,7 +55,8 @@ async def grouped(request: Request) -> Response:
     rows, limit = await _rows(request, who)
     presenter = Presenter(ctx_of(request), who.account_id)
     rendered = await presenter.notifications(rows)
-    rendered = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications")).notifications(rendered)
+    rendered = (await filtering.for_viewer(ctx_of(request), who.account_id, "notifications",
+                                      none_saved=auth.no_saved_filters(who))).notifications(rendered)
     kept = {n["id"] for n in rendered}
     groups = [notification_entities.notification_group(r) for r in rows if str(r["id"]) in kept]
     accounts = {n["account"]["id"]: n["account"] for n in rendered}

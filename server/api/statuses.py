@@ -185,7 +185,7 @@ async def context(request: Request) -> Response:
     row = await _visible(request, who)
     ancestors, descendants = await timelines.context(ctx.db, auth.viewer_of(who), row)
     presenter = Presenter(ctx, auth.viewer_id_of(who))
-    thread = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "thread")
+    thread = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "thread", none_saved=auth.no_saved_filters(who))
     return json(status_entities.context(thread.statuses(await presenter.statuses(ancestors)),
                                         thread.statuses(await presenter.statuses(descendants))))
 

@@ -16,12 +16,13 @@ from .responses import ctx_of, paginated
 from .routing import route
 
 
-async def statuses_shown(ctx: Context, viewer_id: int | None, context: str, ids: list[int]) -> list[dict] | bytes:
-    """The page's Status entities as `viewer_id` may see them through their filters of `context`.
+async def statuses_shown(ctx: Context, who: auth.Auth | None, context: str, ids: list[int]) -> list[dict] | bytes:
+    """The page's Status entities as `who` may see them through their filters of `context`.
 
     Without active filters (most readers) they come serialized from pieces kept across requests
     (server/mastodon/status_json.py); filters read and change entities, so they take the dicts."""
-    filters = await filtering.for_viewer(ctx, viewer_id, context)
+    viewer_id = auth.viewer_id_of(who)
+    filters = await filtering.for_viewer(ctx, viewer_id, context, none_saved=auth.no_saved_filters(who))
     presenter = Presenter(ctx, viewer_id)
     if not filters:
         return await presenter.statuses_json(ids)
@@ -35,7 +36,7 @@ async def home(request: Request) -> Response:
     ids = await timelines.home(ctx.db, who.account_id, page)
     if page.max_id is None:
         await adoption.record_read(ctx.db, who.account_id)   # once a day per process, not per poll
-    return paginated(request, await statuses_shown(ctx, who.account_id, "home", ids), ids)
+    return paginated(request, await statuses_shown(ctx, who, "home", ids), ids)
 
 
 async def public(request: Request) -> Response:
@@ -52,7 +53,7 @@ async def public(request: Request) -> Response:
     else:
         scope = "all"
     ids = await timelines.public(ctx.db, auth.viewer_of(who), page, scope=scope, only_media=bool(query.bool("only_media")))
-    return paginated(request, await statuses_shown(ctx, auth.viewer_id_of(who), "public", ids), ids)
+    return paginated(request, await statuses_shown(ctx, who, "public", ids), ids)
 
 
 async def tag(request: Request) -> Response:
@@ -62,7 +63,7 @@ async def tag(request: Request) -> Response:
     page = params.page(query)
     name = normalize_hashtag(str(request.path_params["hashtag"])[:200].lstrip("#"))
     ids = await timelines.tag(ctx.db, auth.viewer_of(who), name, page, local_only=bool(query.bool("local")))
-    return paginated(request, await statuses_shown(ctx, auth.viewer_id_of(who), "public", ids), ids)
+    return paginated(request, await statuses_shown(ctx, who, "public", ids), ids)
 
 
 async def list_timeline(request: Request) -> Response:
@@ -74,7 +75,7 @@ async def list_timeline(request: Request) -> Response:
     page = params.page(params.query(request))
     ids = await lists.timeline(ctx.db, who.account_id, list_id, page)
     # Lists are part of the home feed: Mastodon applies `home` filters to them.
-    return paginated(request, await statuses_shown(ctx, who.account_id, "home", ids), ids)
+    return paginated(request, await statuses_shown(ctx, who, "home", ids), ids)
 
 
 routes = [

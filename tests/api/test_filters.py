@@ -192,3 +192,29 @@ async def test_thread_account_and_notifications_contexts(api: Api, alice: httpx.
     # Without a token nothing is filtered and nothing fails.
     anonymous = api.anonymous()
     assert (await anonymous.get(f"/api/v1/statuses/{root['id']}/context")).status_code in (200, 401, 404)
+
+
+async def test_readers_without_filters_skip_loading_them_and_a_new_filter_applies_at_once(
+        api: Api, alice: httpx.AsyncClient, carol: httpx.AsyncClient) -> None:
+    await _follow(alice, carol)
+    await post(carol, "Budget review moved to Thursday")
+    db = api.ctx.db
+    seen: list[str] = []
+    original = db.fetchall
+
+    async def recording(sql: str, *args: Any) -> Any:
+        seen.append(sql)
+        return await original(sql, *args)
+
+    db.fetchall = recording   # type: ignore[method-assign]
+    try:
+        home = await alice.get("/api/v1/timelines/home")
+        assert home.status_code == 200 and home.json()[0]["filtered"] == []
+        assert not [sql for sql in seen if "custom_filters" in sql and "EXISTS" not in sql]
+        await _filter(alice, "Money", ["home"], keywords=[{"keyword": "budget"}])
+        seen.clear()
+        home = await alice.get("/api/v1/timelines/home")
+        assert [r["filter"]["title"] for r in home.json()[0]["filtered"]] == ["Money"]
+        assert [sql for sql in seen if "FROM custom_filters" in sql and "EXISTS" not in sql]
+    finally:
+        del db.fetchall
