@@ -179,17 +179,20 @@ async def _statuses_with_extras(
     params = (*((viewer_id,) * len(_FLAGS) if with_flags else ()), *ids)
     rows: dict[int, Row] = {}
     extras: dict[int, _Extras] = {}
+    first = len(_STATUS_NAMES)
     for row in await db.fetchall(_with_extras_sql(db.dialect, len(ids), with_flags), params):
-        sid = int(row["id"])
+        sid = int(row[0])   # STATUS_COLUMNS starts with id
         rows[sid] = row
+        # By position: the extras come last, and sqlite3.Row finds a name by comparing it with every
+        # column before it (~1 µs for the 30th), which for seven extras of 40 rows showed in a page.
+        mention_ids, tag_names, has_media, *flags = row_values(row)[first:]
         extra = _Extras(
-            mention_ids=[int(a) for a in str(row["mention_ids"]).split(",")] if row["mention_ids"] else [],
-            tags=str(row["tag_names"]).split(_TAG_SEPARATOR) if row["tag_names"] else [],
-            has_media=bool(row["has_media"]),
+            mention_ids=[int(a) for a in str(mention_ids).split(",")] if mention_ids else [],
+            tags=str(tag_names).split(_TAG_SEPARATOR) if tag_names else [],
+            has_media=bool(has_media),
         )
         if with_flags:
-            extra.favourited, extra.reblogged = bool(row["favourited"]), bool(row["reblogged"])
-            extra.bookmarked, extra.pinned = bool(row["bookmarked"]), bool(row["pinned"])
+            extra.favourited, extra.reblogged, extra.bookmarked, extra.pinned = (bool(f) for f in flags)
         extras[sid] = extra
     return rows, extras
 
