@@ -31,6 +31,9 @@ async def token_and_account(db: Executor, token_hash: str) -> tuple[Row | None, 
     row = await db.fetchone(_SQL, (token_hash,))
     if row is None:
         return None, None
-    if row["acct__id"] is None:   # an app's own token, or an account that is gone
+    values = tuple(row.values()) if callable(getattr(row, "values", None)) else tuple(row)
+    account = values[-len(_ACCOUNT_NAMES):]   # the account's columns come last, in ACCOUNT_COLUMNS order
+    if account[0] is None:   # an app's own token, or an account that is gone
         return row, None
-    return row, {name: row[f"acct__{name}"] for name in _ACCOUNT_NAMES}
+    # By position: sqlite3.Row finds a name by comparing it with every column before it.
+    return row, dict(zip(_ACCOUNT_NAMES, account, strict=True))
