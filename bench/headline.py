@@ -149,6 +149,7 @@ def render(figures: dict[str, Any]) -> str:
     e = figures["engines"]
     inbox_c, deliv_c = figures.get("inbox_ceiling", {}), figures.get("delivery_ceiling", {})
     base_r, base_w = _get(figures, "baseline", "read"), _get(figures, "baseline", "write")
+    base_r2 = _get(figures, "baseline", "read_2")
     lines = [f"Run {figures['started']}, load average {figures['load_start']:.1f} at the start and"
              f" {figures['load_end']:.1f} at the end, {figures['seconds']:.0f} s in all."
              f" Dataset {figures['dataset']['name']} ({figures['dataset']['posts']:,} posts).", ""]
@@ -176,8 +177,15 @@ def render(figures: dict[str, Any]) -> str:
         row("(3) home timeline, wrk 50 connections, 1 web process: req/s (worst p50 / p99 ms of 2 runs)",
             lambda f: f"{_n(_get(f, 'http', 'home_wrk_1', 'rps'))} ({_n(_get(f, 'http', 'home_wrk_1', 'p50'), 1)} /"
                       f" {_n(_get(f, 'http', 'home_wrk_1', 'p99'), 1)})",
-            f"bare Starlette + 1 SQLite SELECT: {_n(_get(base_r, 'rps'))} req/s",
+            f"bare Starlette + 1 SQLite SELECT: {_n(_get(base_r, 'rps'))} req/s"
+            f" ({_n(_get(base_r, 'p50'), 1)} / {_n(_get(base_r, 'p99'), 1)})",
             lambda f: _x(_get(f, "http", "home_wrk_1", "rps"), _get(base_r, "rps"))),
+        row("(3) home timeline, wrk 50 connections, 2 web processes: req/s (worst p50 / p99 ms of 2 runs)",
+            lambda f: f"{_n(_get(f, 'http', 'home_wrk_2', 'rps'))} ({_n(_get(f, 'http', 'home_wrk_2', 'p50'), 1)} /"
+                      f" {_n(_get(f, 'http', 'home_wrk_2', 'p99'), 1)})",
+            f"the same baseline, 2 processes: {_n(_get(base_r2, 'rps'))} req/s"
+            f" ({_n(_get(base_r2, 'p50'), 1)} / {_n(_get(base_r2, 'p99'), 1)})",
+            lambda f: _x(_get(f, "http", "home_wrk_2", "rps"), _get(base_r2, "rps"))),
         row("(4) post creation, POST /api/v1/statuses paced 10/s: p50 / p99 ms",
             lambda f: f"{_n(_get(f, 'http', 'post_paced', 'p50'), 1)} / {_n(_get(f, 'http', 'post_paced', 'p99'), 1)}",
             "-"),

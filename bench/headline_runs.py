@@ -121,7 +121,15 @@ def http_baselines(plan: Plan, data: dataset.Dataset, folder: Path) -> dict[str,
                                    seconds=plan.seconds, folder=folder)
             write = loadgen.run_wrk(f"{url}/insert", concurrency=plan.connections, seconds=plan.seconds,
                                     method="POST", json_body=POST_BODY, folder=folder)
-        return {"read": read, "write": write}
+        # The same read with two processes: the floor of the two-process home figures, latency
+        # included (what a closed loop of 50 clients gets from a server doing next to nothing).
+        with servers.baseline_serve(path, folder, workers=2) as base:
+            url = base.base_url
+            loadgen.run_wrk(f"{url}/ids?account_id={data.reader_id}", concurrency=plan.connections, seconds=2,
+                            folder=folder)
+            read_2 = loadgen.run_wrk(f"{url}/ids?account_id={data.reader_id}", concurrency=plan.connections,
+                                     seconds=plan.seconds, folder=folder)
+        return {"read": read, "write": write, "read_2": read_2}
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

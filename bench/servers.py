@@ -128,11 +128,12 @@ def atrium_serve(db_path: Path, folder: Path, timeout: float = 120.0, *, gc_free
 
 
 @contextmanager
-def baseline_serve(db_path: Path, folder: Path, timeout: float = 60.0) -> Iterator[Server]:
-    """The bare Starlette baseline (bench.baseline_app) under uvicorn, one worker."""
+def baseline_serve(db_path: Path, folder: Path, timeout: float = 60.0, *, workers: int = 1) -> Iterator[Server]:
+    """The bare Starlette baseline (bench.baseline_app) under uvicorn, `workers` processes."""
     env = {**os.environ, "BENCH_DB": str(db_path.resolve()), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    server = _start("baseline", [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--host", "127.0.0.1",
-                                 "--port", "{port}", "--log-level", "warning", "--no-access-log"],
+    server = _start("baseline" if workers == 1 else f"baseline-{workers}w",
+                    [sys.executable, "-m", "uvicorn", "bench.baseline_app:app", "--host", "127.0.0.1",
+                     "--port", "{port}", "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
                     env, folder, "/ready", timeout)
     try:
         yield server
