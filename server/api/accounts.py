@@ -17,11 +17,12 @@ from ..services import followers as follower_service
 from ..services import follows as follow_service
 from ..services import media as media_service
 from ..services import profile as profile_service
-from . import auth, filtering, params
+from . import auth, params
 from .lookup import find_account
 from .present import Presenter
-from .responses import ctx_of, json, paginated
+from .responses import JSON_TYPE, ctx_of, json, paginated
 from .routing import route
+from .shown import statuses_shown
 
 MAX_MUTE_SECONDS = 365 * 86400
 
@@ -115,17 +116,17 @@ async def statuses(request: Request) -> Response:
     query = params.query(request)
     page = params.page(query)
     viewer = auth.viewer_of(who)
-    shown = await filtering.for_viewer(ctx, auth.viewer_id_of(who), "account", none_saved=auth.no_saved_filters(who))
     if query.bool("pinned"):
         pinned = await interactions.pinned_ids(ctx.db, int(account["id"]))
         ids = (await timelines.filter_visible(ctx.db, viewer, pinned))[: page.limit] if page.max_id is None else []
-        return json(shown.statuses(await Presenter(ctx, auth.viewer_id_of(who)).statuses(ids)))
+        shown = await statuses_shown(ctx, who, "account", ids)
+        return Response(shown, media_type=JSON_TYPE) if isinstance(shown, bytes) else json(shown)
     ids = await timelines.account_statuses(
         ctx.db, viewer, int(account["id"]), page, exclude_replies=bool(query.bool("exclude_replies")),
         exclude_reblogs=bool(query.bool("exclude_reblogs")), only_media=bool(query.bool("only_media")),
         tagged=(query.str("tagged", max_length=200) or "").lstrip("#").lower() or None,
     )
-    return paginated(request, shown.statuses(await Presenter(ctx, auth.viewer_id_of(who)).statuses(ids)), ids)
+    return paginated(request, await statuses_shown(ctx, who, "account", ids), ids)
 
 
 async def _follow_list(request: Request, kind: str) -> Response:

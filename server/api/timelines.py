@@ -8,25 +8,11 @@ from starlette.responses import Response
 from activitypub.content import normalize_hashtag
 from storage import adoption, lists, timelines
 
-from ..context import Context
 from ..errors import HTTPError
-from . import auth, filtering, params
-from .present import Presenter
+from . import auth, params
 from .responses import ctx_of, paginated
 from .routing import route
-
-
-async def statuses_shown(ctx: Context, who: auth.Auth | None, context: str, ids: list[int]) -> list[dict] | bytes:
-    """The page's Status entities as `who` may see them through their filters of `context`.
-
-    Without active filters (most readers) they come serialized from pieces kept across requests
-    (server/mastodon/status_json.py); filters read and change entities, so they take the dicts."""
-    viewer_id = auth.viewer_id_of(who)
-    filters = await filtering.for_viewer(ctx, viewer_id, context, none_saved=auth.no_saved_filters(who))
-    presenter = Presenter(ctx, viewer_id)
-    if not filters:
-        return await presenter.statuses_json(ids)
-    return filters.statuses(await presenter.statuses(ids))
+from .shown import statuses_shown
 
 
 async def home(request: Request) -> Response:

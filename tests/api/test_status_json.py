@@ -77,9 +77,14 @@ async def test_each_reader_gets_their_own_flags_from_shared_pieces(api: Api, ali
     await every_kind_of_post(api, alice, carol)
     await page(alice, "/api/v1/timelines/home")
     carol_id = int((await api.account("carol"))["id"])
-    carols = await page(carol, f"/api/v1/accounts/{carol_id}/statuses")   # the dict path
+    carols = await page(carol, f"/api/v1/accounts/{carol_id}/statuses")
+    assert carols == await dict_path(api, carol_id, carols)
     tagged = await page(carol, "/api/v1/timelines/tag/offsite")            # pieces alice's page made
     assert tagged == await dict_path(api, carol_id, tagged)
+    alice_id = int((await api.account("alice"))["id"])
+    pinned = (await alice.get(f"/api/v1/accounts/{alice_id}/statuses", params={"pinned": "true"})).json()
+    assert [s["content"] for s in pinned] == ["<p>My own post, pinned</p>"] and pinned[0]["pinned"] is True
+    assert pinned == await dict_path(api, alice_id, pinned)
     photo = tagged[0]
     assert photo["favourited"] is False and photo["favourites_count"] == 1
     assert photo == next(s for s in carols if s["id"] == photo["id"])
