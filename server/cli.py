@@ -16,6 +16,7 @@ from storage.migrate import migrate, pending_migrations
 
 from .config import ConfigError, Settings, load_settings
 from .context import Context, make_context
+from .http_protocol import ClosingHttpToolsProtocol
 from .services import accounts as account_service
 from .services.accounts import AccountError
 
@@ -92,7 +93,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     _print(f"Atrium is serving {settings.base_url} on {'https' if certfile else 'http'}://{args.host}:{args.port}")
     uvicorn.run(
         "server.asgi:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers or None,
-        ssl_certfile=certfile, ssl_keyfile=keyfile,
+        ssl_certfile=certfile, ssl_keyfile=keyfile, http=ClosingHttpToolsProtocol,
         log_level=settings.log_level, proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None, timeout_graceful_shutdown=10,
         access_log=False,  # server/access_log.py writes one structured line per request
