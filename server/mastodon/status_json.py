@@ -11,7 +11,7 @@ way) and the poll (votes, the reader's own votes, and expiry depend on who reads
 The document is the one `orjson.dumps(status(...))` gives (server/mastodon/statuses.py), members in
 another order (the reader's flags come first): JSON objects are unordered, and
 tests/api/test_status_json.py compares the two for every kind of post. Filters need the entity as a
-dict (they read its text), so readers with active filters take the dict path (server/api/timelines.py).
+dict (they read its text), so readers with saved filters take the dict path (server/api/shown.py).
 """
 
 from __future__ import annotations
