@@ -3,8 +3,6 @@ round trip on PostgreSQL): pinned, so the count cannot silently grow back (bench
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -12,28 +10,7 @@ from server.services import statuses as status_service
 from server.services.accounts import create_account
 from server.services.statuses import PostInput
 from storage import accounts
-
-
-class Counting:
-    """A Database, or one of its transactions, that records the statements sent through it."""
-
-    def __init__(self, inner: Any, sent: list[str]) -> None:
-        self._inner, self._sent = inner, sent
-        self.dialect = inner.dialect
-
-    def __getattr__(self, name: str) -> Any:
-        real = getattr(self._inner, name)
-        if name in ("fetchall", "fetchone", "fetchval", "execute", "executemany"):
-            async def counted(sql: str, *args: Any) -> Any:
-                self._sent.append(" ".join(sql.split()[:3]))
-                return await real(sql, *args)
-            return counted
-        return real
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Counting]:
-        async with self._inner.transaction() as tx:
-            yield Counting(tx, self._sent)
+from tests.counting import Counting
 
 
 async def test_a_simple_post_makes_eight_statements_and_one_transaction(ctx: Any) -> None:

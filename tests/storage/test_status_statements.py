@@ -11,25 +11,9 @@ import pytest
 from storage import followed_tags, statuses
 from storage.db import Database
 from storage.ids import new_id, now_ms
+from tests.counting import Counting
 
 from .helpers import local, remote
-
-
-class Counting:
-    """A Database (and its transactions) that counts the statements sent through it."""
-
-    def __init__(self, inner: Any, counts: list[str]) -> None:
-        self._inner, self._counts = inner, counts
-        self.dialect = inner.dialect
-
-    def __getattr__(self, name: str) -> Any:
-        real = getattr(self._inner, name)
-        if name in ("fetchall", "fetchone", "fetchval", "execute", "executemany"):
-            async def counted(sql: str, *args: Any) -> Any:
-                self._counts.append(" ".join(sql.split()[:3]))
-                return await real(sql, *args)
-            return counted
-        return real
 
 
 def _notify(db: Database) -> int:
