@@ -20,7 +20,7 @@ from ..services import profile as profile_service
 from . import auth, params
 from .lookup import find_account
 from .present import Presenter
-from .responses import JSON_TYPE, ctx_of, json, paginated
+from .responses import ctx_of, json, paginated
 from .routing import route
 from .shown import statuses_shown
 
@@ -119,8 +119,7 @@ async def statuses(request: Request) -> Response:
     if query.bool("pinned"):
         pinned = await interactions.pinned_ids(ctx.db, int(account["id"]))
         ids = (await timelines.filter_visible(ctx.db, viewer, pinned))[: page.limit] if page.max_id is None else []
-        shown = await statuses_shown(ctx, who, "account", ids)
-        return Response(shown, media_type=JSON_TYPE) if isinstance(shown, bytes) else json(shown)
+        return json(await statuses_shown(ctx, who, "account", ids))
     ids = await timelines.account_statuses(
         ctx.db, viewer, int(account["id"]), page, exclude_replies=bool(query.bool("exclude_replies")),
         exclude_reblogs=bool(query.bool("exclude_reblogs")), only_media=bool(query.bool("only_media")),

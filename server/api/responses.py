@@ -21,7 +21,9 @@ _CURSORS = ("max_id", "min_id", "since_id")
 
 
 def json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type=JSON_TYPE, headers=headers)
+    """`data` as JSON; bytes are taken as serialized already (server/mastodon/status_json.py)."""
+    body = data if isinstance(data, bytes) else orjson.dumps(data)
+    return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
 
 
 def ctx_of(request: Request) -> Context:
@@ -50,5 +52,4 @@ def paginated(request: Request, items: list[Any] | bytes, cursors: list[int], *,
         link = link_header(request, max_id=cursors[-1] if full else None, min_id=cursors[0])
         if link:
             headers["Link"] = link
-    body = items if isinstance(items, bytes) else orjson.dumps(items)
-    return Response(body, media_type=JSON_TYPE, headers=headers)
+    return json(items, headers=headers)
