@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .db import Executor, Row
+from .db import Executor, Row, row_values
 from .ids import new_id, now_ms
 
 ACCOUNT_COLUMNS = (
@@ -34,8 +34,7 @@ def display_values(row: Row) -> tuple[Any, ...]:
     """The DISPLAY_COLUMNS values of an account row read with these or with ACCOUNT_COLUMNS, for
     caches of what readers see: the same account gives the same tuple whichever way it was read."""
     if len(row) == len(_DISPLAY_NAMES):
-        values = getattr(row, "values", None)
-        return tuple(values()) if callable(values) else tuple(row)
+        return row_values(row)
     return tuple(row[name] for name in _DISPLAY_NAMES)
 
 # Columns a remote actor document may set (everything else is ours).

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .accounts import ACCOUNT_COLUMNS
-from .db import Executor, Row
+from .db import Executor, Row, row_values
 from .oauth import TOKEN_COLUMNS
 
 _ACCOUNT_NAMES = tuple(name.strip() for name in ACCOUNT_COLUMNS.split(","))
@@ -31,8 +31,7 @@ async def token_and_account(db: Executor, token_hash: str) -> tuple[Row | None, 
     row = await db.fetchone(_SQL, (token_hash,))
     if row is None:
         return None, None
-    values = tuple(row.values()) if callable(getattr(row, "values", None)) else tuple(row)
-    account = values[-len(_ACCOUNT_NAMES):]   # the account's columns come last, in ACCOUNT_COLUMNS order
+    account = row_values(row)[-len(_ACCOUNT_NAMES):]   # the account's columns come last, in ACCOUNT_COLUMNS order
     if account[0] is None:   # an app's own token, or an account that is gone
         return row, None
     # By position: sqlite3.Row finds a name by comparing it with every column before it.

@@ -25,6 +25,15 @@ from urllib.parse import unquote, urlparse
 import aiosqlite
 
 Row = Mapping[str, Any]
+
+
+def row_values(row: Row) -> tuple[Any, ...]:
+    """Every value of a row, for caches keyed by what a row says: sqlite3.Row iterates over its
+    values; asyncpg's Record and plain dicts have values()."""
+    values = getattr(row, "values", None)
+    return tuple(values()) if callable(values) else tuple(row)
+
+
 Params = Sequence[Any]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import accounts, statuses
-from .db import Executor, Row
+from .db import Executor, Row, row_values
 
 
 @dataclass
@@ -41,13 +41,6 @@ class StatusBundle:
     @property
     def id(self) -> int:
         return int(self.status["id"])
-
-
-def row_values(row: Row) -> tuple[Any, ...]:
-    """Every value of a row, for caches keyed by what a row says: sqlite3.Row iterates over its
-    values; asyncpg's Record and plain dicts have values()."""
-    values = getattr(row, "values", None)
-    return tuple(values()) if callable(values) else tuple(row)
 
 
 async def load_statuses(

@@ -18,8 +18,8 @@ from babel.dates import TIMEDELTA_UNITS, format_datetime, format_timedelta
 from markupsafe import Markup, escape
 
 from activitypub.html import sanitize_html, sanitize_plain
-from storage.db import Row
-from storage.hydrate import PollBundle, StatusBundle, row_values, status_values
+from storage.db import Row, row_values
+from storage.hydrate import PollBundle, StatusBundle, status_values
 
 from . import i18n, templating
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 from storage.accounts import display_values
-from storage.db import Row
-from storage.hydrate import StatusBundle, row_values, status_values
+from storage.db import Row, row_values
+from storage.hydrate import StatusBundle, status_values
 
 from . import accounts as account_entities
 from . import status_json
